@@ -1,0 +1,191 @@
+"""Settings for Manage2Soar, configured only from the environment.
+
+Every setting ``X`` may instead be read from the file named by ``X_FILE`` (Kubernetes mounts
+secrets as files); a trailing newline in such a file is ignored. See docs/configuration.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import zoneinfo
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+class _StrippedFileAwareMapping(environ.fileaware_mapping.FileAwareMapping):
+    """``X_FILE`` support that ignores the newline editors and ``kubectl create secret`` leave."""
+
+    def __getitem__(self, key: str) -> str:
+        value = super().__getitem__(key)
+        if self.env.get(key + "_FILE"):
+            value = value.rstrip("\r\n")
+        return value
+
+
+class _Env(environ.Env):
+    ENVIRON = _StrippedFileAwareMapping()
+
+
+env = _Env()
+
+
+def _command_name(argv: list[str]) -> str:
+    """What this process is: the management command it runs, else the web server."""
+    if len(argv) > 1 and Path(argv[0]).name == "manage.py":
+        return argv[1]
+    return "web"
+
+
+RUNNING_COMMAND = _command_name(sys.argv)
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set (set SECRET_KEY or SECRET_KEY_FILE, or DEBUG=1 for development)"
+        )
+    SECRET_KEY = "insecure-development-only-key"  # noqa: S105 - only ever used with DEBUG on
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    # SimpleAdminConfig: admin modules load from urls.py, so a cron command never imports them.
+    "django.contrib.admin.apps.SimpleAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "utils",
+    "members",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "manage2soar.urls"
+WSGI_APPLICATION = "manage2soar.wsgi.application"
+AUTH_USER_MODEL = "members.Member"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------
+DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var")))
+if "DATABASE_URL" not in env.ENVIRON:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default needs nothing else
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'manage2soar.sqlite3'}")}
+_db = DATABASES["default"]
+_db.setdefault("OPTIONS", {})
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # pg_stat_activity then shows which scheduled command holds a connection.
+    _db["OPTIONS"].setdefault("application_name", f"manage2soar:{RUNNING_COMMAND}"[:63])
+    _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+elif _db["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes share the file: WAL lets readers and the writer work at once, and
+    # IMMEDIATE transactions take the write lock up front instead of failing half-way.
+    _db["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL")
+    _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    _db["OPTIONS"].setdefault("timeout", 30)
+elif _db["ENGINE"] == "django.db.backends.mysql":
+    _db["OPTIONS"].setdefault("charset", "utf8mb4")
+    _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+    _db["OPTIONS"].setdefault("init_command", "SET time_zone = '+00:00'")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Time ---------------------------------------------------------------------------------
+CLUB_TIMEZONE = env.str("CLUB_TIMEZONE", default="America/New_York")
+try:
+    zoneinfo.ZoneInfo(CLUB_TIMEZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"CLUB_TIMEZONE={CLUB_TIMEZONE!r} is not an IANA time zone (e.g. America/New_York)"
+    ) from None
+USE_TZ = True
+TIME_ZONE = CLUB_TIMEZONE
+LANGUAGE_CODE = "en-us"
+USE_I18N = False
+
+# --- Static files -------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+
+# --- Mail ---------------------------------------------------------------------------------
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587 (the password may come from
+# EMAIL_URL_FILE); the default prints mail to the console.
+globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Manage2Soar <noreply@example.org>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+ADMINS = [("Site admin", a) for a in env.list("ADMIN_EMAILS", default=[])]
+CLUB_NAME = env.str("CLUB_NAME", default="Skyline Soaring Club")
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+
+# --- Scheduled jobs -----------------------------------------------------------------------
+CRONJOB_LEASE_SECONDS = env.int("CRONJOB_LEASE_SECONDS", default=60)
+if CRONJOB_LEASE_SECONDS < 3:
+    raise ImproperlyConfigured(
+        f"CRONJOB_LEASE_SECONDS={CRONJOB_LEASE_SECONDS} is too short (at least 3 seconds)"
+    )
+CRONJOB_LOG_FORMAT = env.str("CRONJOB_LOG_FORMAT", default="text")
+if CRONJOB_LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"CRONJOB_LOG_FORMAT={CRONJOB_LOG_FORMAT!r} must be text or json")
+# After SIGTERM/SIGINT a job has this long to reach its next checkpoint before it is stopped
+# where it stands; Kubernetes sends SIGKILL 30 s after SIGTERM.
+CRONJOB_STOP_GRACE_SECONDS = env.float("CRONJOB_STOP_GRACE_SECONDS", default=10.0)
+
+# --- Security (production) ----------------------------------------------------------------
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+}
+
+# --- Club ---------------------------------------------------------------------------------
+ACTIVE_MEMBERSHIP_STATUSES = env.list(
+    "ACTIVE_MEMBERSHIP_STATUSES",
+    default=["full", "student", "family", "service", "founding", "honorary", "introductory", "probationary"],
+)

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from members.models import Member
+
+
+@admin.register(Member)
+class MemberAdmin(UserAdmin):
+    list_display = ("username", "first_name", "last_name", "email", "membership_status", "joined_club")
+    list_filter = ("membership_status", *Member.ROLE_FIELDS)
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("Club", {"fields": ("phone", "membership_status", "joined_club", "supervisor")}),
+        ("Roles", {"fields": Member.ROLE_FIELDS}),
+    )

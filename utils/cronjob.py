@@ -1,0 +1,475 @@
+"""``BaseCronJobCommand``: the base of every scheduled command.
+
+Like Django's ``AppCommand``, the base owns ``handle()``: take the lock, record the run, call
+``execute_job()``, release. A subclass sets ``job_name`` (and its schedule facts) and
+implements ``execute_job(*args, **options)``; it calls ``self.checkpoint()`` between units of
+work, wraps each unit that writes in ``with self.unit_of_work():``, and counts what it did with
+``self.count()``. See docs/adding-a-job.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from types import FrameType
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connections, transaction
+from django.utils import timezone
+
+from utils.clock import club_today
+from utils.cronlog import CronLogger
+from utils.exitcodes import CronJobExit, ExitCode
+from utils.heartbeat import Heartbeat
+from utils.identity import Occurrence, current_occurrence, pod_id
+from utils.locking import Lease
+from utils.models import CronJobLock, CronJobRun
+from utils.stops import Interrupted, JobStop, LeaseLost, TimedOut, UsageError, classify_database_error
+
+Outcome = tuple[str, int, str]  # (run status, exit code, one line)
+
+
+class BaseCronJobCommand(BaseCommand):
+    job_name: ClassVar[str] = ""
+    max_execution_time: ClassVar[datetime.timedelta | None] = None
+    # Schedule facts, read by the job registry (utils.registry); None = not scheduled.
+    schedule: ClassVar[str | None] = None
+    schedule_timezone: ClassVar[str | None] = None  # None: the deployment's default zone
+    resource_class: ClassVar[str] = "light"
+
+    # Cron commands skip Django's system checks: they cost start-up time on every run, and
+    # the image and CI run `manage.py check --deploy` once instead.
+    requires_system_checks: ClassVar[list[str]] = []  # type: ignore[misc]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.job_name:
+            raise TypeError(f"{type(self).__name__} must set job_name")
+        self.lease: Lease | None = None
+        self.run: CronJobRun | None = None
+        self.summary: Counter[str] = Counter()
+        self.dry_run = False
+        self.force = False
+        self._stop: JobStop | None = None
+        self._in_job = False
+        self._heartbeat: Heartbeat | None = None
+
+    # --- Public names kept from the original system -----------------------------------------
+    @cached_property
+    def pod_id(self) -> str:
+        return pod_id()
+
+    @property
+    def lock_acquired(self) -> bool:
+        return self.lease is not None
+
+    def acquire_lock(self) -> bool:
+        """Take the job's lock (one conditional statement); False when another pod holds it."""
+        self.lease = CronJobLock.objects.acquire(
+            self.job_name, self.pod_id, float(settings.CRONJOB_LEASE_SECONDS)
+        )
+        return self.lease is not None
+
+    def release_lock(self) -> bool:
+        """Release the lock if this run still owns it; never touches another holder's lock."""
+        if self.lease is None:
+            return False
+        lease, self.lease = self.lease, None
+        released = CronJobLock.objects.release(lease)
+        if released:
+            self.log("released", "Released lock")
+        else:
+            self.log_warning("Lock was no longer ours (its lease ran out); left it alone")
+        return released
+
+    def log(self, event: str, message: str, **fields: Any) -> None:
+        self.logger.log(event, message, **fields)
+
+    def log_info(self, message: str, **fields: Any) -> None:
+        self.logger.log("info", message, **fields)
+
+    def log_success(self, message: str, **fields: Any) -> None:
+        self.logger.log("completed", message, **fields)
+
+    def log_warning(self, message: str, **fields: Any) -> None:
+        self.logger.log("warning", message, **fields)
+
+    def log_error(self, message: str, **fields: Any) -> None:
+        self.logger.log("failed", message, **fields)
+
+    # --- What a job uses while it works ------------------------------------------------------
+    def execute_job(self, *args: Any, **options: Any) -> None:
+        raise NotImplementedError("subclasses of BaseCronJobCommand must implement execute_job()")
+
+    def validate_options(self, options: dict[str, Any]) -> None:
+        """Check option values before anything runs; raise ``UsageError`` (exit 2)."""
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.summary[key] += n
+
+    def checkpoint(self) -> None:
+        """Stop here if SIGTERM/SIGINT arrived, the deadline passed, or the lease was lost."""
+        if self._stop is not None:
+            raise self._stop
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """One atomic unit of writes, fenced by the lease.
+
+        The unit first renews the lease inside its own transaction: that fails if the lease
+        ran out (so a run that stalled past its lease writes nothing more), and it holds the
+        lock row until commit, so nobody can take the lock over half-way through the unit.
+        """
+        self.checkpoint()
+        with transaction.atomic():
+            if self.lease is not None and not CronJobLock.objects.renew(self.lease):
+                self._request_stop(LeaseLost(self.job_name))
+                self.checkpoint()
+            yield
+
+    @property
+    def occurrence_day(self) -> datetime.date:
+        """The club-local day this run is for: its scheduled slot's, else today."""
+        scheduled = self.occurrence.scheduled_for
+        if scheduled is not None:
+            return timezone.localtime(scheduled, timezone.get_default_timezone()).date()
+        return club_today()
+
+    # --- Arguments -------------------------------------------------------------------------
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        job_name = self.job_name
+
+        def one_line_error(message: str) -> None:
+            if parser.called_from_command_line:
+                sys.stderr.write(f"❌ [{job_name}] bad arguments: {message} (see --help)\n")
+                sys.exit(ExitCode.USAGE)
+            raise CommandError(f"Error: {message}", returncode=ExitCode.USAGE)
+
+        parser.error = one_line_error  # type: ignore[method-assign]
+        return parser
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Select and report what would be done; write nothing to the database, send nothing.",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even if this occurrence already succeeded (the lock is still respected).",
+        )
+        parser.add_argument(
+            "--occurrence",
+            help="Name of the slot this run is for (set by schedulers; default: the Kubernetes "
+            "Job name, else a new manual id).",
+        )
+        parser.add_argument(
+            "--log-format",
+            choices=("text", "json"),
+            default=None,
+            help="text (emoji lines) or json (one object per line); default CRONJOB_LOG_FORMAT.",
+        )
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        try:
+            super().run_from_argv(argv)
+        except CronJobExit as exc:
+            # Its one line is already in the log: no "CommandError:" prefix, no traceback.
+            sys.exit(exc.returncode)
+
+    # --- The run -----------------------------------------------------------------------------
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.dry_run = options["dry_run"]
+        self.force = options["force"]
+        self.verbosity = options["verbosity"]
+        self.logger = CronLogger(
+            self.job_name,
+            self.stdout,
+            self.stderr,
+            fmt=options["log_format"] or settings.CRONJOB_LOG_FORMAT,
+            verbosity=self.verbosity,
+        )
+        self.occurrence: Occurrence = current_occurrence(self.job_name, options["occurrence"])
+        self.logger.context = {"pod": self.pod_id, "occurrence": self.occurrence.name}
+        try:
+            self.validate_options(options)
+        except UsageError as exc:
+            self._fail(ExitCode.USAGE, f"bad arguments: {exc}")
+        except DatabaseError as exc:
+            self._fail(*classify_database_error(exc))
+        with self._stop_signals():
+            if self.dry_run:
+                self._run_dry(args, options)
+            else:
+                self._run_locked(args, options)
+
+    def _fail(self, code: int, message: str) -> None:
+        self.log_error(f"{message} (exit {code})")
+        raise CronJobExit(code, message)
+
+    def _run_dry(self, args: tuple[Any, ...], options: dict[str, Any]) -> None:
+        self.log("dry_run", "Dry run: nothing will be written or sent")
+        started = time.monotonic()
+        try:
+            # Belt and braces: whatever the job does, its writes are rolled back.
+            with transaction.atomic():
+                self._execute(args, options)
+                transaction.set_rollback(True)
+            status, code, message = self._result()
+        except BaseException as exc:  # noqa: BLE001 - every way out maps to one line
+            status, code, message = self._outcome(exc)
+        self._report(status, code, message, time.monotonic() - started)
+
+    def _run_locked(self, args: tuple[Any, ...], options: dict[str, Any]) -> None:
+        try:
+            acquired = self.acquire_lock()
+        except DatabaseError as exc:
+            self._fail(*classify_database_error(exc))
+        if not acquired:
+            holder = (
+                CronJobLock.objects.filter(job_name=self.job_name).values_list("locked_by", flat=True).first()
+            )
+            self._record_skip(
+                f"{self.job_name} is already running on {holder or 'another pod'}",
+                {"held_by": holder},
+            )
+            return
+        try:
+            status, code, message, duration = self._run_holding_lock(args, options)
+        finally:
+            self._stop_heartbeat()
+            self._best_effort(self.release_lock)
+        self._report(status, code, message, duration)
+
+    def _run_holding_lock(
+        self, args: tuple[Any, ...], options: dict[str, Any]
+    ) -> tuple[str, int, str, float]:
+        started = time.monotonic()
+        try:
+            if not self.force and self._occurrence_succeeded():
+                self._record_skip(
+                    f"{self.job_name} already succeeded for {self.occurrence.name} (--force runs it again)",
+                    {"already_done": True},
+                )
+                return CronJobRun.Status.SKIPPED, ExitCode.OK, "", 0.0
+            self._close_abandoned_runs()
+            self.run = CronJobRun.objects.create(
+                job_name=self.job_name,
+                occurrence=self.occurrence.name,
+                trigger=self.occurrence.trigger,
+                scheduled_for=self.occurrence.scheduled_for,
+                pod=self.pod_id,
+                forced=self.force,
+            )
+            self.logger.context["run_id"] = self.run.pk
+            self.log("lock_acquired", f"Acquired lock for pod: {self.pod_id}")
+            self._start_heartbeat()
+            self._execute(args, options)
+            status, code, message = self._result()
+        except BaseException as exc:  # noqa: BLE001 - every way out maps to one line
+            status, code, message = self._outcome(exc)
+        duration = time.monotonic() - started
+        if self.run is not None:
+            self._best_effort(self._finish_run, status, code, message, duration)
+        return status, code, message, duration
+
+    def _execute(self, args: tuple[Any, ...], options: dict[str, Any]) -> None:
+        self._in_job = True
+        self._arm_deadline()
+        try:
+            self.checkpoint()
+            self.execute_job(*args, **options)
+        finally:
+            self._in_job = False
+            self._disarm_timer()
+
+    def _result(self) -> Outcome:
+        failed = self.summary.get("failed", 0)
+        if failed:
+            return CronJobRun.Status.FAILED, ExitCode.FAILED, f"failed: {failed} notice(s) not sent"
+        return CronJobRun.Status.SUCCEEDED, ExitCode.OK, ""
+
+    def _outcome(self, exc: BaseException) -> Outcome:
+        if isinstance(exc, JobStop):
+            return exc.status, int(exc.exit_code), str(exc)
+        if isinstance(exc, KeyboardInterrupt):
+            return CronJobRun.Status.INTERRUPTED, ExitCode.SIGINT, "interrupted by SIGINT"
+        if isinstance(exc, UsageError):
+            return CronJobRun.Status.FAILED, ExitCode.USAGE, f"bad arguments: {exc}"
+        if self.verbosity >= 2:
+            self.stderr.write("".join(traceback.format_exception(exc)))
+        if isinstance(exc, DatabaseError):
+            connections["default"].close()  # a broken connection is replaced on next use
+            code, message = classify_database_error(exc)
+            return CronJobRun.Status.FAILED, code, message
+        if not isinstance(exc, Exception):
+            raise exc  # SystemExit and friends are not ours to swallow
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        return CronJobRun.Status.FAILED, ExitCode.FAILED, f"failed: {type(exc).__name__}: {first_line}"
+
+    def _report(self, status: str, code: int, message: str, duration: float) -> None:
+        counts = " ".join(f"{k}={v}" for k, v in sorted(self.summary.items()))
+        suffix = f" ({counts})" if counts else ""
+        if code == ExitCode.OK:
+            if status != CronJobRun.Status.SKIPPED:
+                self.log_success(f"Command completed successfully in {duration:.2f}s{suffix}")
+            return
+        self._fail(code, f"{message or status} after {duration:.2f}s{suffix}")
+
+    def _occurrence_succeeded(self) -> bool:
+        return CronJobRun.objects.filter(
+            job_name=self.job_name,
+            occurrence=self.occurrence.name,
+            status=CronJobRun.Status.SUCCEEDED,
+        ).exists()
+
+    def _close_abandoned_runs(self) -> None:
+        """Holding the lock, any run of this job still marked running died without finishing."""
+        CronJobRun.objects.filter(job_name=self.job_name, status=CronJobRun.Status.RUNNING).update(
+            status=CronJobRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error="abandoned: its pod stopped renewing the lease (killed or lost)",
+        )
+
+    def _record_skip(self, reason: str, summary: dict[str, Any]) -> None:
+        self.log("skipped", reason)
+        now = timezone.now()
+        self._best_effort(
+            CronJobRun.objects.create,
+            job_name=self.job_name,
+            occurrence=self.occurrence.name,
+            trigger=self.occurrence.trigger,
+            scheduled_for=self.occurrence.scheduled_for,
+            pod=self.pod_id,
+            started_at=now,
+            finished_at=now,
+            status=CronJobRun.Status.SKIPPED,
+            duration_seconds=0.0,
+            summary=summary,
+            error=reason,
+            exit_code=ExitCode.OK,
+            forced=self.force,
+        )
+
+    def _finish_run(self, status: str, code: int, message: str, duration: float) -> None:
+        assert self.run is not None
+        CronJobRun.objects.filter(pk=self.run.pk).update(
+            status=status,
+            finished_at=timezone.now(),
+            duration_seconds=round(duration, 3),
+            summary=dict(self.summary),
+            error=message,
+            exit_code=code,
+        )
+
+    def _best_effort(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        """Bookkeeping after a failure must not hide the failure: retry once on a new connection."""
+        for attempt in (1, 2):
+            try:
+                return func(*args, **kwargs)
+            except DatabaseError as exc:
+                connections["default"].close()
+                if attempt == 2:
+                    self.log_warning(f"Could not record the run: {classify_database_error(exc)[1]}")
+        return None
+
+    # --- Heartbeat, deadline and signals ------------------------------------------------------
+    def _start_heartbeat(self) -> None:
+        assert self.lease is not None
+        self._heartbeat = Heartbeat(
+            self.lease,
+            on_lost=lambda: self._request_stop(LeaseLost(self.job_name)),
+            on_error=lambda exc: self.log_warning(
+                f"Heartbeat could not renew the lease: {classify_database_error(exc)[1]}"  # type: ignore[arg-type]
+            ),
+        )
+        self._heartbeat.start()
+
+    def _stop_heartbeat(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
+
+    def _request_stop(self, stop: JobStop) -> None:
+        """Ask the job to stop at its next checkpoint; after the grace period, stop it anyway."""
+        if self._stop is not None:
+            return
+        self._stop = stop
+        if self._in_job:
+            signal.setitimer(signal.ITIMER_REAL, settings.CRONJOB_STOP_GRACE_SECONDS)
+
+    def _arm_deadline(self) -> None:
+        if self.max_execution_time is not None and _in_main_thread():
+            signal.setitimer(signal.ITIMER_REAL, self.max_execution_time.total_seconds())
+
+    def _disarm_timer(self) -> None:
+        if _in_main_thread():
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
+        if isinstance(self._stop, Interrupted) and self._in_job:
+            raise Interrupted(signum)  # a second signal: stop where we stand
+        self._request_stop(Interrupted(signum))
+
+    def _on_alarm(self, signum: int, frame: FrameType | None) -> None:
+        if not self._in_job:
+            return
+        if self._stop is None:
+            assert self.max_execution_time is not None
+            self._request_stop(TimedOut(self.max_execution_time.total_seconds()))
+            return
+        raise self._stop  # the grace period is over: stop where the job stands
+
+    @contextmanager
+    def _stop_signals(self) -> Iterator[None]:
+        if not _in_main_thread():
+            yield
+            return
+        handlers = {
+            signal.SIGTERM: self._on_stop_signal,
+            signal.SIGINT: self._on_stop_signal,
+            signal.SIGALRM: self._on_alarm,
+        }
+        previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def positive_int(value: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
+    return number
+
+
+def iso_date(value: str) -> datetime.date:
+    """argparse type: a date as YYYY-MM-DD."""
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None

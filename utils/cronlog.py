@@ -1,0 +1,80 @@
+"""Log lines of the scheduled jobs: human lines with emoji, or one JSON object per line.
+
+Every line passes through ``redact()``: no password, token or full phone number reaches a log.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from typing import Any, TextIO
+
+EMOJI = {
+    "lock_acquired": "🔒",
+    "findings": "📊",
+    "sent": "📧",
+    "completed": "✅",
+    "released": "🔓",
+    "failed": "❌",
+    "skipped": "⏸️",
+    "dry_run": "🔍",
+    "warning": "⚠️",
+    "info": "ℹ️",
+    "stopping": "🛑",
+}
+LEVEL = {"failed": "error", "warning": "warning", "stopping": "warning"}
+
+_REDACTIONS = [
+    # scheme://user:password@host -> scheme://user:***@host
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s]+@", re.I), r"\1***@"),
+    # password=..., token: ..., api_key=...
+    (
+        re.compile(r"\b(password|passwd|secret|token|api[_-]?key|auth[_-]?token)(\s*[=:]\s*)\S+", re.I),
+        r"\1\2***",
+    ),
+    # +15405550123 -> +*******0123 (a phone number keeps only its last four digits)
+    (re.compile(r"\+\d{4,11}(\d{4})\b"), lambda m: "+" + "*" * (len(m.group(0)) - 5) + m.group(1)),
+]
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)  # type: ignore[arg-type]
+    return text
+
+
+class CronLogger:
+    """Writes a job's log lines to ``out`` (errors and warnings to ``err``), flushed at once."""
+
+    def __init__(
+        self, job_name: str, out: TextIO, err: TextIO, fmt: str = "text", verbosity: int = 1
+    ) -> None:
+        self.job_name = job_name
+        self.out = out
+        self.err = err
+        self.fmt = fmt
+        self.verbosity = verbosity
+        self.context: dict[str, Any] = {}
+
+    def log(self, event: str, message: str, *, min_verbosity: int = 1, **fields: Any) -> None:
+        if self.verbosity < min_verbosity:
+            return
+        level = LEVEL.get(event, "info")
+        message = redact(message)
+        if self.fmt == "json":
+            record: dict[str, Any] = {
+                "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
+                "level": level,
+                "job": self.job_name,
+                "event": event,
+                "message": message,
+                **self.context,
+                **fields,
+            }
+            line = redact(json.dumps(record, default=str, ensure_ascii=False))
+        else:
+            line = f"{EMOJI.get(event, EMOJI['info'])} [{self.job_name}] {message}"
+        stream = self.err if level == "error" else self.out
+        stream.write(line + "\n")
+        stream.flush()

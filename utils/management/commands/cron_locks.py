@@ -1,0 +1,57 @@
+"""Operator command: list, release or clean up the scheduled jobs' locks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from utils.exitcodes import ExitCode
+from utils.models import CronJobLock
+from utils.status import format_age, held_locks
+
+
+class Command(BaseCommand):
+    help = (
+        "List the scheduled jobs' locks with holder and age; --release JOB --yes removes one "
+        "(only when its holder is known to be dead); --cleanup removes expired ones."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--release", metavar="JOB", help="Remove JOB's lock (needs --yes).")
+        group.add_argument("--cleanup", action="store_true", help="Remove expired locks.")
+        parser.add_argument("--yes", action="store_true", help="Confirm --release.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["release"]:
+            self.release(options["release"], confirmed=options["yes"])
+        elif options["cleanup"]:
+            removed = CronJobLock.cleanup_expired_locks()
+            self.stdout.write(f"🧹 Removed {removed} expired lock(s)")
+        else:
+            self.list_locks()
+
+    def list_locks(self) -> None:
+        locks = held_locks()
+        if not locks:
+            self.stdout.write("No locks held.")
+            return
+        self.stdout.write(f"{'JOB':<28} {'HOLDER':<40} {'AGE':>7} {'LEASE':>9}")
+        for lock in locks.values():
+            lease = "expired" if lock.expired else f"{format_age(lock.expires_in)} left"
+            self.stdout.write(f"{lock.job_name:<28} {lock.holder:<40} {format_age(lock.age):>7} {lease:>9}")
+
+    def release(self, job_name: str, confirmed: bool) -> None:
+        lock = held_locks().get(job_name)
+        if lock is None:
+            raise CommandError(f"no lock is held for {job_name!r}", returncode=ExitCode.USAGE)
+        if not confirmed:
+            raise CommandError(
+                f"refusing to release {job_name}'s lock held by {lock.holder} for "
+                f"{format_age(lock.age)} without --yes (an expired lease is taken over by the "
+                "next run anyway)",
+                returncode=ExitCode.USAGE,
+            )
+        CronJobLock.objects.filter(job_name=job_name).delete()
+        self.stdout.write(f"🔓 Released {job_name}'s lock (was held by {lock.holder})")

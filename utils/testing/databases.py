@@ -1,0 +1,134 @@
+"""Scratch databases for tests that start real ``manage.py`` processes.
+
+Each scratch database is created empty, migrated once by a real ``manage.py migrate``, and
+emptied between tests. Only the drivers are used here, never Django's own connection, which
+belongs to pytest-django's test database.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+# Tables the multi-process tests write; emptied between tests.
+JOB_TABLES = ("utils_cronjobrun", "utils_cronjoblock")
+
+
+def postgres_url(dbname: str) -> str:
+    base = urlsplit(os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    return urlunsplit(base._replace(path=f"/{dbname}"))
+
+
+@functools.cache
+def postgres_problem() -> str | None:
+    """None when PostgreSQL answers, else why not (one line)."""
+    import psycopg2
+
+    try:
+        psycopg2.connect(postgres_url("postgres"), connect_timeout=3).close()
+    except psycopg2.Error as exc:
+        return (str(exc).strip().splitlines() or ["unknown error"])[0]
+    return None
+
+
+def manage_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a manage.py child process: like a pod's, on the given database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY="tests-only-not-secret",
+        PYTHONUNBUFFERED="1",
+        DJANGO_SETTINGS_MODULE="manage2soar.settings",
+    )
+    env.update(extra)
+    return env
+
+
+def run_manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "manage.py"), *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+class ScratchDatabase:
+    """A migrated database of one backend, for processes to share."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        suffix = secrets.token_hex(4)
+        if backend == "sqlite":
+            self._dir = tempfile.TemporaryDirectory(prefix="m2s-scratch-")
+            self.url = f"sqlite:///{self._dir.name}/scratch.sqlite3"
+        elif backend == "postgres":
+            self.name = f"m2s_scratch_{suffix}"
+            self.url = postgres_url(self.name)
+        else:
+            raise ValueError(f"unknown backend {backend!r}")
+
+    def create(self) -> ScratchDatabase:
+        if self.backend == "postgres":
+            self._admin(f'CREATE DATABASE "{self.name}"')
+        result = run_manage("migrate", "--no-input", "-v0", env=manage_env(self.url))
+        if result.returncode != 0:
+            raise RuntimeError(f"migrate failed on {self.backend}: {result.stderr[-2000:]}")
+        return self
+
+    def drop(self) -> None:
+        if self.backend == "postgres":
+            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        else:
+            self._dir.cleanup()
+
+    def _admin(self, sql: str) -> None:
+        import psycopg2
+
+        conn = psycopg2.connect(postgres_url("postgres"))
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(sql)
+        finally:
+            conn.close()
+
+    def connect(self):  # type: ignore[no-untyped-def]
+        """A plain driver connection (autocommit), for setting up and inspecting state."""
+        if self.backend == "postgres":
+            import psycopg2
+
+            conn = psycopg2.connect(self.url)
+            conn.autocommit = True
+            return conn
+        return sqlite3.connect(urlsplit(self.url).path, isolation_level=None, timeout=30)
+
+    def query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        """Run one statement (``%s`` placeholders) and return its rows."""
+        conn = self.connect()
+        try:
+            if self.backend == "sqlite":
+                sql = sql.replace("%s", "?")
+            cursor = conn.cursor()
+            cursor.execute(sql, params)
+            rows = cursor.fetchall() if cursor.description else []
+            cursor.close()
+            return rows
+        finally:
+            conn.close()
+
+    def empty(self, tables: tuple[str, ...] = JOB_TABLES) -> None:
+        for table in tables:
+            self.query(f"DELETE FROM {table}")
