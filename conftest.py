@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from utils.testing.databases import ScratchDatabase
 from utils.testing.processes import ManageProcess
+from utils.testing.smtp import SMTPServer
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -44,3 +46,23 @@ def processes() -> Iterator[list[ManageProcess]]:
     yield started
     for process in started:
         process.kill()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPServer]:
+    """A real SMTP server on 127.0.0.1; point Django at it with the ``smtp_settings`` fixture."""
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_settings(settings: Any, smtp_server: SMTPServer) -> SMTPServer:
+    """Django's SMTP backend, talking to the loopback server (instead of pytest's locmem)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    return smtp_server

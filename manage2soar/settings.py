@@ -64,6 +64,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "utils",
     "members",
+    "logsheet",
+    "instructors",
+    "duty_roster",
+    "maintenance",
+    "notifications",
 ]
 
 MIDDLEWARE = [

@@ -47,6 +47,8 @@ class BaseCronJobCommand(BaseCommand):
     schedule: ClassVar[str | None] = None
     schedule_timezone: ClassVar[str | None] = None  # None: the deployment's default zone
     resource_class: ClassVar[str] = "light"
+    # A job that sends notices gets --resend (send again what the ledger says was sent today).
+    sends_notices: ClassVar[bool] = False
 
     # Cron commands skip Django's system checks: they cost start-up time on every run, and
     # the image and CI run `manage.py check --deploy` once instead.
@@ -61,6 +63,7 @@ class BaseCronJobCommand(BaseCommand):
         self.summary: Counter[str] = Counter()
         self.dry_run = False
         self.force = False
+        self.resend = False
         self._stop: JobStop | None = None
         self._in_job = False
         self._heartbeat: Heartbeat | None = None
@@ -117,6 +120,18 @@ class BaseCronJobCommand(BaseCommand):
 
     def count(self, key: str, n: int = 1) -> None:
         self.summary[key] += n
+
+    def log_summary(self, found: str) -> None:
+        """The job's closing line: what it found, and what it sent (or would send)."""
+        counts = self.summary
+        if self.dry_run:
+            sent = f"would send {counts['would_send']}"
+        else:
+            sent = f"sent {counts['sent']}"
+            for key, label in (("already_sent", "already sent"), ("failed", "failed")):
+                if counts[key]:
+                    sent += f", {counts[key]} {label}"
+        self.log("findings", f"{found} · 📧 {sent}")
 
     def checkpoint(self) -> None:
         """Stop here if SIGTERM/SIGINT arrived, the deadline passed, or the lease was lost."""
@@ -176,6 +191,12 @@ class BaseCronJobCommand(BaseCommand):
             help="Name of the slot this run is for (set by schedulers; default: the Kubernetes "
             "Job name, else a new manual id).",
         )
+        if self.sends_notices:
+            parser.add_argument(
+                "--resend",
+                action="store_true",
+                help="Send again the notices this job already sent for this day.",
+            )
         parser.add_argument(
             "--log-format",
             choices=("text", "json"),
@@ -194,6 +215,7 @@ class BaseCronJobCommand(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.dry_run = options["dry_run"]
         self.force = options["force"]
+        self.resend = options.get("resend", False)
         self.verbosity = options["verbosity"]
         self.logger = CronLogger(
             self.job_name,

@@ -1,0 +1,65 @@
+"""The duty roster: who crews which day, scheduled by the roster manager or proposed ad hoc."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from logsheet.models import CREW_ROLES, Airfield, crew_field
+
+
+class DutyAssignmentQuerySet(models.QuerySet["DutyAssignment"]):
+    def operating(self) -> DutyAssignmentQuerySet:
+        """Days that will fly: scheduled, or ad hoc and confirmed."""
+        return self.filter(status=DutyAssignment.Status.ACTIVE).filter(
+            Q(is_scheduled=True) | Q(is_confirmed=True)
+        )
+
+    def unconfirmed_ad_hoc(self) -> DutyAssignmentQuerySet:
+        return self.filter(status=DutyAssignment.Status.ACTIVE, is_scheduled=False, is_confirmed=False)
+
+
+class DutyAssignment(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        EXPIRED = "expired", "Expired (ad-hoc day not confirmed in time)"
+        CANCELLED = "cancelled"
+
+    date = models.DateField()
+    location = models.ForeignKey(Airfield, on_delete=models.PROTECT, related_name="duty_days")
+    duty_officer = crew_field("+")
+    assistant_duty_officer = crew_field("+")
+    duty_instructor = crew_field("+")
+    surge_instructor = crew_field("+")
+    tow_pilot = crew_field("+")
+    surge_tow_pilot = crew_field("+")
+    is_scheduled = models.BooleanField(default=True, help_text="False: an ad-hoc day proposed by members.")
+    is_confirmed = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expired_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    objects = DutyAssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "location"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "location"], name="one_duty_day_per_date_and_field")
+        ]
+
+    def __str__(self) -> str:
+        kind = "scheduled" if self.is_scheduled else "ad hoc"
+        return f"{self.date} {self.location.identifier} ({kind}, {self.status})"
+
+    def crew(self) -> list[tuple[str, object]]:
+        """(role label, member) for every filled crew role, in roster order."""
+        return [
+            (label, member) for field, label in CREW_ROLES if (member := getattr(self, field)) is not None
+        ]
+
+    def is_operating(self) -> bool:
+        return self.status == self.Status.ACTIVE and (self.is_scheduled or self.is_confirmed)

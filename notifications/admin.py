@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from notifications.models import Delivery, Notification
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("user", "message", "key", "read", "dismissed", "updated_at")
+    list_filter = ("key", "read", "dismissed")
+    raw_id_fields = ("user",)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """The ledger is the record of what was sent: read-only."""
+
+    list_display = ("job_name", "day", "kind", "channel", "recipient", "status", "attempts", "sent_at")
+    list_filter = ("status", "channel", "job_name", "kind")
+    search_fields = ("recipient", "kind", "error")
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
+        return False

@@ -1,0 +1,91 @@
+"""A real SMTP server on loopback (aiosmtpd) that records what it accepts.
+
+``SMTPServer(refuse=[451])`` answers the first DATA commands with the given codes before
+accepting, to show retries; ``stall_after=n`` makes it hold the (n+1)-th message until
+``release()`` so a test can kill a sender in the middle of sending.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Handler:
+    def __init__(self, server: SMTPServer) -> None:
+        self.server = server
+
+    async def handle_RCPT(
+        self, smtp: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.server.reject_recipients:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
+        return await self.server._receive(envelope)
+
+
+class SMTPServer:
+    def __init__(self, refuse: list[int] | None = None, stall_after: int | None = None) -> None:
+        self.port = free_port()
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.refuse = list(refuse or [])
+        self.reject_recipients: set[str] = set()
+        self.stall_after = stall_after
+        self.stalled = threading.Event()
+        self._release = threading.Event()
+        self._lock = threading.Lock()
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+
+    async def _receive(self, envelope: Any) -> str:
+        import asyncio
+
+        with self._lock:
+            if self.refuse:
+                return f"{self.refuse.pop(0)} Try again later"
+            stall = self.stall_after is not None and len(self.messages) >= self.stall_after
+        if stall:
+            self.stalled.set()
+            while not self._release.is_set():
+                await asyncio.sleep(0.05)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(message)  # type: ignore[arg-type]
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    def release(self) -> None:
+        self._release.set()
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> SMTPServer:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._release.set()
+        self.controller.stop()
+
+    def recipients(self) -> list[str]:
+        return sorted(addr for _, rcpts in self.envelopes for addr in rcpts)
+
+    def subjects(self) -> list[str]:
+        return [str(m["Subject"]) for m in self.messages]
