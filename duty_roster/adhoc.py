@@ -1,0 +1,147 @@
+"""Ad-hoc days nobody confirmed by the day before: expired (kept, not deleted), and the members
+who proposed or signed up for them told once.
+
+``expire_ad_hoc_days`` first expires the day's unconfirmed ad-hoc assignments with one
+conditional UPDATE, then tells the people of every *expired* ad-hoc day of that date: a run
+killed between the two steps leaves days expired but people untold, and the next run tells
+them (the delivery ledger and the notification key keep it to once).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils.dateformat import format as format_date
+
+from duty_roster.models import DutyAssignment
+from logsheet.models import CREW_ROLES
+from members.models import Member
+from notifications.delivery import member_key
+from notifications.inapp import upsert_notification
+from notifications.models import Delivery, Notification
+
+JOB_NAME = "expire_ad_hoc_days"
+CREW_FIELDS = tuple(field_name for field_name, _ in CREW_ROLES)
+PROPOSER = "Proposer"
+
+
+def expired_kind(day: datetime.date) -> str:
+    """Ledger kind and in-app notification key: one notice per member per expired date."""
+    return f"ad_hoc_expired:{day.isoformat()}"
+
+
+def unconfirmed_ad_hoc_days(day: datetime.date) -> int:
+    """How many of the day's ad-hoc days would expire now (what a dry run reports)."""
+    return DutyAssignment.objects.unconfirmed_ad_hoc().filter(date=day).count()
+
+
+def expire_unconfirmed_ad_hoc_days(day: datetime.date, now: datetime.datetime) -> int:
+    """Expire the day's unconfirmed ad-hoc days; the rows stay, marked expired at ``now``.
+
+    One conditional UPDATE: a day confirmed a moment earlier no longer matches and is kept.
+    """
+    return (
+        DutyAssignment.objects.unconfirmed_ad_hoc()
+        .filter(date=day)
+        .update(status=DutyAssignment.Status.EXPIRED, expired_at=now)
+    )
+
+
+def expired_ad_hoc_days(day: datetime.date, *, with_unconfirmed: bool = False) -> list[DutyAssignment]:
+    """The day's expired ad-hoc days (and, for a dry run, those that would expire)."""
+    wanted = Q(status=DutyAssignment.Status.EXPIRED)
+    if with_unconfirmed:
+        wanted |= Q(status=DutyAssignment.Status.ACTIVE, is_confirmed=False)
+    return list(
+        DutyAssignment.objects.filter(wanted, date=day, is_scheduled=False)
+        .select_related("location", "proposed_by", *CREW_FIELDS)
+        .order_by("location__identifier")
+    )
+
+
+@dataclass(frozen=True)
+class Involvement:
+    """What one member had to do with one expired day: "Proposer" and/or crew role labels."""
+
+    assignment: DutyAssignment
+    parts: tuple[str, ...]
+
+    @property
+    def description(self) -> str:
+        said = ["you proposed it"] if PROPOSER in self.parts else []
+        roles = [part for part in self.parts if part != PROPOSER]
+        if roles:
+            said.append("you signed up as " + " and ".join(roles))
+        return " and ".join(said)
+
+
+@dataclass
+class MemberToTell:
+    member: Member
+    involvements: list[Involvement] = field(default_factory=list)
+
+    @property
+    def airfields(self) -> str:
+        return " and ".join(str(i.assignment.location) for i in self.involvements)
+
+
+def members_to_tell(days: Iterable[DutyAssignment]) -> list[MemberToTell]:
+    """Everyone who proposed or crews one of ``days``, once each, with what they had to do with it."""
+    people: dict[int, MemberToTell] = {}
+    for assignment in days:
+        parts: dict[int, list[str]] = {}
+        members: dict[int, Member] = {}
+        involved = [(PROPOSER, assignment.proposed_by)] + [
+            (label, getattr(assignment, role)) for role, label in CREW_ROLES
+        ]
+        for part, member in involved:
+            if member is not None:
+                members[member.pk] = member
+                parts.setdefault(member.pk, []).append(part)
+        for pk, member in members.items():
+            person = people.setdefault(pk, MemberToTell(member))
+            person.involvements.append(Involvement(assignment, tuple(parts[pk])))
+    return sorted(people.values(), key=lambda p: (p.member.last_name, p.member.first_name, p.member.pk))
+
+
+def already_told_by_email(day: datetime.date, people: Iterable[MemberToTell]) -> set[int]:
+    """Members emailed about ``day`` by any earlier run, whatever day it ran (the ledger's own
+    dedup is per run day; a late rerun with ``--date`` must not repeat the notice either)."""
+    keys = {member_key(person.member.pk): person.member.pk for person in people}
+    sent = Delivery.objects.filter(
+        job_name=JOB_NAME,
+        kind=expired_kind(day),
+        channel=Delivery.Channel.EMAIL,
+        status=Delivery.Status.SENT,
+        recipient__in=list(keys),
+    ).values_list("recipient", flat=True)
+    return {keys[recipient] for recipient in sent}
+
+
+def untold_in_app(day: datetime.date, people: list[MemberToTell]) -> list[MemberToTell]:
+    """Members with no notification for ``day`` yet; a read or dismissed one counts as told."""
+    told = set(
+        Notification.objects.filter(
+            key=expired_kind(day), user_id__in=[p.member.pk for p in people]
+        ).values_list("user_id", flat=True)
+    )
+    return [person for person in people if person.member.pk not in told]
+
+
+def in_app_message(day: datetime.date, person: MemberToTell) -> str:
+    return (
+        f"The ad-hoc flying day at {person.airfields} on {format_date(day, 'l j F Y')} was not "
+        "confirmed in time and has expired."
+    )
+
+
+def notify_in_app(day: datetime.date, people: Iterable[MemberToTell]) -> int:
+    """One live notification per member under the day's key. Call inside a unit of work."""
+    count = 0
+    for person in people:
+        upsert_notification(person.member.pk, expired_kind(day), in_app_message(day, person))
+        count += 1
+    return count

@@ -1,0 +1,60 @@
+"""The pre-operation briefing email and its calendar file (one all-day event per role)."""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+
+from duty_roster.preop import CrewBriefing, DayBriefing, Duty
+from notifications.email import render_email
+
+CALENDAR_PRODID = "-//Manage2Soar//Duty roster//EN"
+
+
+def duty_uid(duty: Duty, member_id: int) -> str:
+    """Stable for (assignment, member, role): a resent file updates the event, never duplicates it."""
+    host = urlsplit(settings.SITE_URL).hostname or "manage2soar.local"
+    return f"duty-{duty.assignment.pk}-{member_id}-{duty.role}@{host}"
+
+
+def duty_summary(duty: Duty) -> str:
+    return f"{duty.label} — {duty.assignment.location}"
+
+
+def duty_calendar(crew: CrewBriefing, stamp: datetime.datetime) -> str:
+    """An iCalendar file with one all-day VEVENT per role the member holds that day."""
+    from icalendar import Calendar, Event  # imported on use: only this job needs it
+
+    calendar = Calendar()
+    calendar.add("prodid", CALENDAR_PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    for duty in crew.duties:
+        assignment = duty.assignment
+        event = Event()
+        event.add("uid", duty_uid(duty, crew.member.pk))
+        event.add("dtstamp", stamp)
+        event.add("dtstart", assignment.date)
+        event.add("dtend", assignment.date + datetime.timedelta(days=1))
+        event.add("summary", duty_summary(duty))
+        event.add("location", str(assignment.location))
+        crew_lines = [f"{label}: {member}" for label, member in assignment.crew()]
+        event.add("description", "\n".join(["Crew:", *crew_lines]))
+        calendar.add_component(event)
+    return calendar.to_ical().decode()
+
+
+def preop_email(
+    briefing: DayBriefing, crew: CrewBriefing, stamp: datetime.datetime
+) -> EmailMultiAlternatives:
+    """The briefing for one crew member, with the .ics of their duties attached."""
+    filename = f"duty-{briefing.day.isoformat()}.ics"
+    return render_email(
+        "duty_roster/email/preop_briefing",
+        to=[crew.member.email],
+        context={"briefing": briefing, "crew": crew, "member": crew.member, "ics_filename": filename},
+        attachments=[(filename, duty_calendar(crew, stamp), "text/calendar")],
+    )

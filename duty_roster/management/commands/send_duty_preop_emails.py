@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.management.base import CommandParser
+from django.utils import timezone
+
+from duty_roster.emails_preop import preop_email
+from duty_roster.preop import JOB_NAME, already_briefed, day_briefing, preop_kind
+from notifications.delivery import Notice, Outbox, member_key
+from utils.clock import club_tomorrow
+from utils.cronjob import BaseCronJobCommand, iso_date
+
+
+class Command(BaseCronJobCommand):
+    help = (
+        "Email each crew member of tomorrow's operations (club time) a briefing: crew, their roles, "
+        "grounded aircraft, maintenance deadlines, and a calendar file of their duty."
+    )
+    job_name = JOB_NAME
+    schedule = "0 6 * * *"
+    max_execution_time = datetime.timedelta(minutes=10)
+    resource_class = "light"
+    sends_notices = True
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--date",
+            type=iso_date,
+            default=None,
+            help="Operations date to brief, YYYY-MM-DD (default: tomorrow in the club's time zone).",
+        )
+
+    def execute_job(self, *args: Any, **options: Any) -> None:
+        day: datetime.date = options["date"] or club_tomorrow()
+        briefing = day_briefing(day)
+        if not briefing.assignments:
+            self.log_summary(f"No operations on {day}: nothing to send")
+            return
+        fields = ", ".join(a.location.identifier for a in briefing.assignments)
+        crews = briefing.crews
+        self.log(
+            "findings",
+            f"Operations on {day} at {fields}: {len(crews)} crew member(s), "
+            f"{len(briefing.grounded)} grounded aircraft, {len(briefing.deadlines)} maintenance "
+            f"deadline(s) ({briefing.overdue_count} overdue)",
+        )
+        briefed = set() if self.resend else already_briefed(day, crews)
+        stamp = timezone.now()
+        with Outbox(self) as outbox:
+            for crew in crews:
+                member = crew.member
+                if member.pk in briefed:
+                    self.log("info", f"Already briefed {member.full_name} for {day}", min_verbosity=2)
+                    self.count("already_sent")
+                elif not member.email:
+                    self.log_warning(f"{member.full_name} has no email address: not briefed")
+                    self.count("no_email")
+                else:
+                    email = preop_email(briefing, crew, stamp)
+                    outbox.deliver(Notice(preop_kind(day), member_key(member.pk), member.full_name, email))
+        self.log_summary(
+            f"Found {len(briefing.assignments)} operating assignment(s) on {day} ({fields}): "
+            f"{len(crews)} crew member(s) to brief"
+        )

@@ -1,0 +1,130 @@
+"""The pre-operation briefing: who crews an operations day, and what they should know before it.
+
+``day_briefing(day)`` reads everything ``send_duty_preop_emails`` needs in three queries (the
+operating assignments with their airfields and crews, the grounded aircraft, the maintenance
+deadlines); ``DayBriefing.crews`` groups the crew per member, so a member with several roles
+that day is briefed once.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.db.models import BooleanField, ExpressionWrapper, Q
+
+from duty_roster.models import DutyAssignment
+from logsheet.models import CREW_ROLES
+from maintenance.models import MaintenanceDeadline, MaintenanceIssue
+from members.models import Member
+from notifications.delivery import member_key
+from notifications.models import Delivery
+
+JOB_NAME = "send_duty_preop_emails"
+# Deadlines due up to this long after the operations day are in the briefing.
+DEADLINE_HORIZON = datetime.timedelta(days=30)
+CREW_FIELDS = tuple(field_name for field_name, _ in CREW_ROLES)
+
+
+def preop_kind(day: datetime.date) -> str:
+    """The ledger kind of a briefing: one per operations date, whatever day it is sent on."""
+    return f"duty_preop:{day.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One role of one member on one operating assignment."""
+
+    assignment: DutyAssignment
+    role: str  # the crew field, e.g. "duty_officer"
+    label: str  # e.g. "Duty officer"
+
+
+@dataclass
+class CrewBriefing:
+    """Everything one member is on duty for that day."""
+
+    member: Member
+    duties: list[Duty] = field(default_factory=list)
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [duty.label for duty in self.duties]
+
+    @property
+    def assignments(self) -> list[DutyAssignment]:
+        """The assignments this member crews, each once, in roster order."""
+        return list({duty.assignment.pk: duty.assignment for duty in self.duties}.values())
+
+
+@dataclass
+class DayBriefing:
+    day: datetime.date
+    assignments: list[DutyAssignment]
+    grounded: list[MaintenanceIssue]
+    deadlines: list[MaintenanceDeadline]  # each annotated with ``overdue``
+
+    @property
+    def horizon(self) -> datetime.date:
+        return self.day + DEADLINE_HORIZON
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for deadline in self.deadlines if deadline.overdue)  # type: ignore[attr-defined]
+
+    @cached_property
+    def crews(self) -> list[CrewBriefing]:
+        """One entry per crew member (several roles, even on two airfields, stay one entry)."""
+        by_member: dict[int, CrewBriefing] = {}
+        for assignment in self.assignments:
+            for role, label in CREW_ROLES:
+                member = getattr(assignment, role)
+                if member is not None:
+                    crew = by_member.setdefault(member.pk, CrewBriefing(member))
+                    crew.duties.append(Duty(assignment, role, label))
+        return sorted(
+            by_member.values(), key=lambda c: (c.member.last_name, c.member.first_name, c.member.pk)
+        )
+
+
+def operating_assignments(day: datetime.date) -> list[DutyAssignment]:
+    """The day's operating assignments (every airfield), crews and airfield joined in."""
+    return list(
+        DutyAssignment.objects.operating()
+        .filter(date=day)
+        .select_related("location", *CREW_FIELDS)
+        .order_by("location__identifier")
+    )
+
+
+def day_briefing(day: datetime.date) -> DayBriefing:
+    """The briefing for ``day``; without operations, the maintenance part is not read."""
+    assignments = operating_assignments(day)
+    if not assignments:
+        return DayBriefing(day, [], [], [])
+    grounded = MaintenanceIssue.objects.grounding().select_related("glider", "towplane")
+    deadlines = (
+        MaintenanceDeadline.objects.due_by(day + DEADLINE_HORIZON)
+        .select_related("glider", "towplane")
+        .annotate(overdue=ExpressionWrapper(Q(due_date__lt=day), output_field=BooleanField()))
+    )
+    return DayBriefing(day, assignments, list(grounded), list(deadlines))
+
+
+def already_briefed(day: datetime.date, crews: Iterable[CrewBriefing]) -> set[int]:
+    """Members whose briefing for ``day`` went out on an earlier run day.
+
+    The delivery ledger dedups per run day; a briefing is about its operations date, so a
+    manual rerun for the same date on another day must not send it again either.
+    """
+    keys = {member_key(crew.member.pk): crew.member.pk for crew in crews}
+    sent = Delivery.objects.filter(
+        job_name=JOB_NAME,
+        kind=preop_kind(day),
+        channel=Delivery.Channel.EMAIL,
+        status=Delivery.Status.SENT,
+        recipient__in=list(keys),
+    ).values_list("recipient", flat=True)
+    return {keys[recipient] for recipient in sent}
