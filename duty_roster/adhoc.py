@@ -19,18 +19,20 @@ from django.utils.dateformat import format as format_date
 from duty_roster.models import DutyAssignment
 from logsheet.models import CREW_ROLES
 from members.models import Member
-from notifications.delivery import member_key
 from notifications.inapp import upsert_notification
-from notifications.models import Delivery, Notification
+from notifications.models import Notification
 
 JOB_NAME = "expire_ad_hoc_days"
 CREW_FIELDS = tuple(field_name for field_name, _ in CREW_ROLES)
 PROPOSER = "Proposer"
 
 
-def expired_kind(day: datetime.date) -> str:
-    """Ledger kind and in-app notification key: one notice per member per expired date."""
-    return f"ad_hoc_expired:{day.isoformat()}"
+EXPIRED_KIND = "ad_hoc_expired"  # ledger kind; the ledger day is the expired date
+
+
+def in_app_key(day: datetime.date) -> str:
+    """In-app notification key: one notification per member per expired date."""
+    return f"{EXPIRED_KIND}:{day.isoformat()}"
 
 
 def unconfirmed_ad_hoc_days(day: datetime.date) -> int:
@@ -107,25 +109,11 @@ def members_to_tell(days: Iterable[DutyAssignment]) -> list[MemberToTell]:
     return sorted(people.values(), key=lambda p: (p.member.last_name, p.member.first_name, p.member.pk))
 
 
-def already_told_by_email(day: datetime.date, people: Iterable[MemberToTell]) -> set[int]:
-    """Members emailed about ``day`` by any earlier run, whatever day it ran (the ledger's own
-    dedup is per run day; a late rerun with ``--date`` must not repeat the notice either)."""
-    keys = {member_key(person.member.pk): person.member.pk for person in people}
-    sent = Delivery.objects.filter(
-        job_name=JOB_NAME,
-        kind=expired_kind(day),
-        channel=Delivery.Channel.EMAIL,
-        status=Delivery.Status.SENT,
-        recipient__in=list(keys),
-    ).values_list("recipient", flat=True)
-    return {keys[recipient] for recipient in sent}
-
-
 def untold_in_app(day: datetime.date, people: list[MemberToTell]) -> list[MemberToTell]:
     """Members with no notification for ``day`` yet; a read or dismissed one counts as told."""
     told = set(
         Notification.objects.filter(
-            key=expired_kind(day), user_id__in=[p.member.pk for p in people]
+            key=in_app_key(day), user_id__in=[p.member.pk for p in people]
         ).values_list("user_id", flat=True)
     )
     return [person for person in people if person.member.pk not in told]
@@ -142,6 +130,6 @@ def notify_in_app(day: datetime.date, people: Iterable[MemberToTell]) -> int:
     """One live notification per member under the day's key. Call inside a unit of work."""
     count = 0
     for person in people:
-        upsert_notification(person.member.pk, expired_kind(day), in_app_message(day, person))
+        upsert_notification(person.member.pk, in_app_key(day), in_app_message(day, person))
         count += 1
     return count

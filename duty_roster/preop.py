@@ -9,7 +9,6 @@ that day is briefed once.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -19,8 +18,6 @@ from duty_roster.models import DutyAssignment
 from logsheet.models import CREW_ROLES
 from maintenance.models import MaintenanceDeadline, MaintenanceIssue
 from members.models import Member
-from notifications.delivery import member_key
-from notifications.models import Delivery
 
 JOB_NAME = "send_duty_preop_emails"
 # Deadlines due up to this long after the operations day are in the briefing.
@@ -28,9 +25,9 @@ DEADLINE_HORIZON = datetime.timedelta(days=30)
 CREW_FIELDS = tuple(field_name for field_name, _ in CREW_ROLES)
 
 
-def preop_kind(day: datetime.date) -> str:
-    """The ledger kind of a briefing: one per operations date, whatever day it is sent on."""
-    return f"duty_preop:{day.isoformat()}"
+# The ledger kind of a briefing; its ledger day is the operations date, so a briefing goes out
+# once per operations date, whatever day it is sent on.
+PREOP_KIND = "duty_preop"
 
 
 @dataclass(frozen=True)
@@ -111,20 +108,3 @@ def day_briefing(day: datetime.date) -> DayBriefing:
         .annotate(overdue=ExpressionWrapper(Q(due_date__lt=day), output_field=BooleanField()))
     )
     return DayBriefing(day, assignments, list(grounded), list(deadlines))
-
-
-def already_briefed(day: datetime.date, crews: Iterable[CrewBriefing]) -> set[int]:
-    """Members whose briefing for ``day`` went out on an earlier run day.
-
-    The delivery ledger dedups per run day; a briefing is about its operations date, so a
-    manual rerun for the same date on another day must not send it again either.
-    """
-    keys = {member_key(crew.member.pk): crew.member.pk for crew in crews}
-    sent = Delivery.objects.filter(
-        job_name=JOB_NAME,
-        kind=preop_kind(day),
-        channel=Delivery.Channel.EMAIL,
-        status=Delivery.Status.SENT,
-        recipient__in=list(keys),
-    ).values_list("recipient", flat=True)
-    return {keys[recipient] for recipient in sent}

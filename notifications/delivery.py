@@ -1,7 +1,8 @@
 """The one path every notice takes: record it in the ledger, send it, mark it sent.
 
 ``Outbox(job).deliver(notice)`` first claims the notice's ledger row under its unique key
-(job, occurrence day, recipient, kind, channel), inside the job's fenced unit of work; a row
+(job, day, recipient, kind, channel; the day is the run's club day unless the notice names
+its own), inside the job's fenced unit of work; a row
 already ``sent`` means the notice went out before and nothing is sent (unless ``--resend``).
 Then it sends, outside any transaction, and marks the row ``sent`` — or ``failed`` with the
 error, counted, without stopping the other notices. A row left ``pending`` by a run that died
@@ -11,6 +12,7 @@ duplicate of the one in-flight message.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,6 +36,10 @@ class Notice:
     email: EmailMessage
 
     channel: str = Delivery.Channel.EMAIL
+    # The day the ledger keys the notice on: the run's club day unless the notice is about a
+    # date of its own (a briefing for an operations day is sent once per that day, whenever
+    # the run that sends it happens).
+    day: datetime.date | None = None
 
 
 def member_key(member_id: int) -> str:
@@ -93,7 +99,7 @@ class Outbox:
         job = self.job
         key = {
             "job_name": job.job_name,
-            "day": job.occurrence_day,
+            "day": notice.day or job.occurrence_day,
             "recipient": notice.recipient,
             "kind": notice.kind,
             "channel": notice.channel,

@@ -95,7 +95,7 @@ def test_tomorrows_unconfirmed_ad_hoc_day_expires_and_everyone_involved_is_told_
         "time and has expired."
     )
     assert "in_app=3" in result.out
-    assert Delivery.objects.filter(kind=KEY, status="sent").count() == 3
+    assert Delivery.objects.filter(kind="ad_hoc_expired", day=DAY, status="sent").count() == 3
 
 
 @pytest.mark.parametrize(

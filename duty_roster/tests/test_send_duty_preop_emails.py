@@ -108,7 +108,7 @@ def test_each_crew_member_is_briefed_with_the_crew_maintenance_and_a_calendar_ev
     assert "Tow pilot: Cy Pilot" in str(event["DESCRIPTION"])
     cy_event = events_of(by_recipient(smtp_settings)[cy.email])[0]
     assert str(cy_event["SUMMARY"]) == "Tow pilot — KFRR Front Royal"
-    assert Delivery.objects.filter(kind="duty_preop:2026-11-23", status="sent").count() == 3
+    assert Delivery.objects.filter(kind="duty_preop", day=datetime.date(2026, 11, 23), status="sent").count() == 3
 
 
 def test_a_member_with_two_roles_gets_one_email_and_one_event_per_role(smtp_settings: SMTPServer) -> None:
@@ -233,7 +233,8 @@ def test_tomorrow_is_the_clubs_tomorrow_not_utcs(smtp_settings: SMTPServer) -> N
 
     assert "on 2026-11-23" in result.out
     assert smtp_settings.recipients() == [ann.email]
-    assert Delivery.objects.get().day == datetime.date(2026, 11, 22)
+    # The ledger keys a briefing on its operations date, not on the day the run happened.
+    assert Delivery.objects.get().day == datetime.date(2026, 11, 23)
 
 
 def test_date_option_briefs_that_day(smtp_settings: SMTPServer) -> None:
@@ -245,7 +246,8 @@ def test_date_option_briefs_that_day(smtp_settings: SMTPServer) -> None:
 
     assert result.code == 0 and "on 2026-12-05" in result.out
     assert smtp_settings.recipients() == [bob.email]
-    assert Delivery.objects.get().kind == "duty_preop:2026-12-05"
+    delivery = Delivery.objects.get()
+    assert (delivery.kind, delivery.day) == ("duty_preop", datetime.date(2026, 12, 5))
 
 
 @pytest.mark.parametrize("value", ["2026-13-01", "tomorrow", "23/11/2026"])

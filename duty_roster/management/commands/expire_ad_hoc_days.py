@@ -7,12 +7,11 @@ from django.core.management.base import CommandParser
 from django.utils import timezone
 
 from duty_roster.adhoc import (
+    EXPIRED_KIND,
     JOB_NAME,
     MemberToTell,
-    already_told_by_email,
     expire_unconfirmed_ad_hoc_days,
     expired_ad_hoc_days,
-    expired_kind,
     members_to_tell,
     notify_in_app,
     unconfirmed_ad_hoc_days,
@@ -87,16 +86,13 @@ class Command(BaseCronJobCommand):
             self.count("in_app", notify_in_app(day, untold))
 
     def tell_by_email(self, day: datetime.date, people: list[MemberToTell]) -> None:
-        told = set() if self.resend else already_told_by_email(day, people)
         with Outbox(self) as outbox:
             for person in people:
                 member = person.member
-                if member.pk in told:
-                    self.log("info", f"Already told {member.full_name} about {day}", min_verbosity=2)
-                    self.count("already_sent")
-                elif not member.email:
+                if not member.email:
                     self.log_warning(f"{member.full_name} has no email address: told in the app only")
                     self.count("no_email")
                 else:
                     email = ad_hoc_expired_email(day, person)
-                    outbox.deliver(Notice(expired_kind(day), member_key(member.pk), member.full_name, email))
+                    notice = Notice(EXPIRED_KIND, member_key(member.pk), member.full_name, email, day=day)
+                    outbox.deliver(notice)

@@ -7,7 +7,7 @@ from django.core.management.base import CommandParser
 from django.utils import timezone
 
 from duty_roster.emails_preop import preop_email
-from duty_roster.preop import JOB_NAME, already_briefed, day_briefing, preop_kind
+from duty_roster.preop import JOB_NAME, PREOP_KIND, day_briefing
 from notifications.delivery import Notice, Outbox, member_key
 from utils.clock import club_tomorrow
 from utils.cronjob import BaseCronJobCommand, iso_date
@@ -47,20 +47,17 @@ class Command(BaseCronJobCommand):
             f"{len(briefing.grounded)} grounded aircraft, {len(briefing.deadlines)} maintenance "
             f"deadline(s) ({briefing.overdue_count} overdue)",
         )
-        briefed = set() if self.resend else already_briefed(day, crews)
         stamp = timezone.now()
         with Outbox(self) as outbox:
             for crew in crews:
                 member = crew.member
-                if member.pk in briefed:
-                    self.log("info", f"Already briefed {member.full_name} for {day}", min_verbosity=2)
-                    self.count("already_sent")
-                elif not member.email:
+                if not member.email:
                     self.log_warning(f"{member.full_name} has no email address: not briefed")
                     self.count("no_email")
                 else:
                     email = preop_email(briefing, crew, stamp)
-                    outbox.deliver(Notice(preop_kind(day), member_key(member.pk), member.full_name, email))
+                    notice = Notice(PREOP_KIND, member_key(member.pk), member.full_name, email, day=day)
+                    outbox.deliver(notice)
         self.log_summary(
             f"Found {len(briefing.assignments)} operating assignment(s) on {day} ({fields}): "
             f"{len(crews)} crew member(s) to brief"
