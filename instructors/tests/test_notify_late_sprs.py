@@ -369,7 +369,7 @@ def test_a_dry_run_shows_who_would_get_what_and_changes_nothing(
         f"🔍 [{JOB}] Would create the in-app notification of Ivan Teach: FINAL notice: 1 overdue"
         in result.out
     )
-    assert f"🔍 [{JOB}] Would dismiss 1 in-app notification(s) with nothing overdue" in result.out
+    assert f"🔍 [{JOB}] Would dismiss 1 in-app notification(s) that no longer apply" in result.out
     assert "Found 1 overdue SPR(s) for 1 instructor(s) (FINAL notice 1) · 📧 would send 1" in result.out
     assert smtp_settings.messages == []
     assert not Delivery.objects.exists() and not CronJobRun.objects.exists()
@@ -396,17 +396,28 @@ def test_age_is_counted_from_the_club_date_not_the_utc_date(
 
 
 @pytest.mark.parametrize(
-    "args", [["--lookback-days", "-1"], ["--lookback-days", "0"], ["--lookback-days", "abc"], ["--days", "3"]]
+    "args",
+    [
+        ["--lookback-days", "-1"],
+        ["--lookback-days", "0"],
+        ["--lookback-days", "abc"],
+        ["--lookback-days", "6"],
+        ["--days", "3"],
+    ],
 )
 def test_bad_option_values_exit_2_with_one_line_and_change_nothing(
     smtp_settings: SMTPServer, club: dict[str, Member], args: list[str]
 ) -> None:
     lesson(30, club["instructor"], club["student"])
+    old = Notification.objects.create(user=club["chief"], key=LATE_SPRS_KEY, message="Friendly reminder: old")
     result = run_command(JOB, *args)
     assert result.code == ExitCode.USAGE
     assert len(result.lines) == 1 and args[0] in result.lines[0]
     assert smtp_settings.messages == []
-    assert not (CronJobRun.objects.exists() or Delivery.objects.exists() or Notification.objects.exists())
+    assert not (CronJobRun.objects.exists() or Delivery.objects.exists())
+    assert list(Notification.objects.values_list("pk", "dismissed", "message")) == [
+        (old.pk, False, "Friendly reminder: old")
+    ]
 
 
 def build_overdue(first_day: int, days: int) -> None:

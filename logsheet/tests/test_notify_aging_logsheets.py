@@ -203,7 +203,7 @@ def test_a_dry_run_shows_who_would_get_what_and_changes_nothing(smtp_settings: S
     assert (
         f"🔍 [{JOB}] Would create the in-app notification of Dee Flyer: 1 logsheet is waiting" in result.out
     )
-    assert f"🔍 [{JOB}] Would dismiss 1 in-app notification(s) of finished logsheets" in result.out
+    assert f"🔍 [{JOB}] Would dismiss 1 in-app notification(s) that no longer apply" in result.out
     assert "Found 1 aging logsheet(s) for 2 member(s) · 📧 would send 2" in result.out
     assert smtp_settings.messages == []
     assert not Delivery.objects.exists() and not CronJobRun.objects.exists()

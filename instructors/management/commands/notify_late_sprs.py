@@ -28,6 +28,7 @@ from notifications.inapp import dismiss_notifications, upsert_notification
 from notifications.models import Notification
 from utils.clock import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
+from utils.stops import UsageError
 
 
 class Command(BaseCronJobCommand):
@@ -50,22 +51,25 @@ class Command(BaseCronJobCommand):
             help=f"Flights older than this many days are no longer chased (default {DEFAULT_LOOKBACK_DAYS}).",
         )
 
-    def execute_job(self, *args: Any, **options: Any) -> None:
-        lookback: int = options["lookback_days"]
-        if lookback < OVERDUE_AFTER_DAYS:
-            self.log_warning(
-                f"--lookback-days {lookback} is under {OVERDUE_AFTER_DAYS}: no report can be overdue"
+    def validate_options(self, options: dict[str, Any]) -> None:
+        # Shorter than the first level, nothing could ever be overdue and every live
+        # notification would be dismissed: a mistake, not a request.
+        if options["lookback_days"] < OVERDUE_AFTER_DAYS:
+            raise UsageError(
+                f"--lookback-days must be at least {OVERDUE_AFTER_DAYS} "
+                f"(a report is overdue from {OVERDUE_AFTER_DAYS} days after the flight)"
             )
-        overdue = overdue_reports(club_today(), lookback)
+
+    def execute_job(self, *args: Any, **options: Any) -> None:
+        overdue = overdue_reports(club_today(), options["lookback_days"])
         leaders = leaders_by_role()
-        live = dict(
-            Notification.objects.filter(key=LATE_SPRS_KEY, dismissed=False).values_list("user_id", "message")
+        self.sync_in_app(
+            {item.instructor.pk: (item.instructor.full_name, late_sprs_message(item)) for item in overdue},
         )
         self._warned_no_email: set[int] = set()
         with Outbox(self) as outbox:
             for item in overdue:
-                self.notify(outbox, item, leaders, live)
-        self.dismiss_resolved(live, {item.instructor.pk for item in overdue})
+                self.notify(outbox, item, leaders)
         self.log_summary(self.findings(overdue))
 
     def findings(self, overdue: list[InstructorOverdue]) -> str:
@@ -74,11 +78,8 @@ class Command(BaseCronJobCommand):
         by_level = ", ".join(f"{lv.label} {levels[lv.rank]}" for lv in reversed(LEVELS) if levels[lv.rank])
         return f"{found} ({by_level})" if by_level else found
 
-    def notify(
-        self, outbox: Outbox, item: InstructorOverdue, leaders: dict[CC, list[Member]], live: dict[int, str]
-    ) -> None:
+    def notify(self, outbox: Outbox, item: InstructorOverdue, leaders: dict[CC, list[Member]]) -> None:
         instructor = item.instructor
-        self.update_in_app(instructor.pk, instructor.full_name, late_sprs_message(item), live)
         if not instructor.email:
             self.warn_no_email(instructor, "no email sent; notified in-app only")
             return
@@ -101,28 +102,38 @@ class Command(BaseCronJobCommand):
         self.log_warning(f"{member.full_name} has no email address; {consequence}")
         self.count("no_email")
 
-    def update_in_app(self, user_id: int, name: str, message: str, live: dict[int, str]) -> None:
-        """One live notification per instructor, rewritten when its text changes; never stacked."""
-        if live.get(user_id) == message:
-            return
-        if self.dry_run:
-            verb = "update" if user_id in live else "create"
-            self.log("dry_run", f"Would {verb} the in-app notification of {name}: {message}")
-            self.count("would_notify_in_app")
-            return
-        with self.unit_of_work():
-            upsert_notification(user_id, LATE_SPRS_KEY, message, INSTRUCTION_REPORTS_URL)
-        self.log_info(f"In-app notification of {name}: {message}", min_verbosity=2)
-        self.count("in_app_updated")
+    def sync_in_app(self, wanted: dict[int, tuple[str, str]]) -> None:
+        """One live notification per member (``wanted``: id -> (name, text)), in one unit of work.
 
-    def dismiss_resolved(self, live: dict[int, str], still_overdue: set[int]) -> None:
-        """Instructors with nothing overdue any more lose their notification."""
-        resolved = set(live) - still_overdue
-        if not resolved:
-            return
+        A notification is rewritten (and unread again) only when its text changes; members no
+        longer in ``wanted`` have theirs dismissed. Nothing is ever stacked.
+        """
+        live = dict(
+            Notification.objects.filter(key=LATE_SPRS_KEY, dismissed=False).values_list("user_id", "message")
+        )
+        changed = {pk: entry for pk, entry in wanted.items() if live.get(pk) != entry[1]}
+        finished = set(live) - set(wanted)
         if self.dry_run:
-            self.log("dry_run", f"Would dismiss {len(resolved)} in-app notification(s) with nothing overdue")
+            for pk, (name, message) in changed.items():
+                verb = "update" if pk in live else "create"
+                self.log("dry_run", f"Would {verb} the in-app notification of {name}: {message}")
+            if finished:
+                self.log(
+                    "dry_run",
+                    f"Would dismiss {len(finished)} in-app notification(s) that no longer apply",
+                )
+            if changed:
+                self.count("would_notify_in_app", len(changed))
+            return
+        if not changed and not finished:
             return
         with self.unit_of_work():
-            dismissed = dismiss_notifications(LATE_SPRS_KEY, user_ids=resolved)
-        self.count("in_app_dismissed", dismissed)
+            for pk, (_name, message) in changed.items():
+                upsert_notification(pk, LATE_SPRS_KEY, message, INSTRUCTION_REPORTS_URL)
+            dismissed = dismiss_notifications(LATE_SPRS_KEY, user_ids=finished) if finished else 0
+        for _pk, (name, message) in changed.items():
+            self.log_info(f"In-app notification of {name}: {message}", min_verbosity=2)
+        if changed:
+            self.count("in_app_updated", len(changed))
+        if dismissed:
+            self.count("in_app_dismissed", dismissed)

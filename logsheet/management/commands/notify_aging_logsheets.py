@@ -51,22 +51,21 @@ class Command(BaseCronJobCommand):
                 f"Logsheet {sheet.describe()} has no duty officer, assistant or creator to remind"
             )
             self.count("unaddressed")
-        live = dict(
-            Notification.objects.filter(key=AGING_NOTIFICATION_KEY, dismissed=False).values_list(
-                "user_id", "message"
-            )
+        self.sync_in_app(
+            {
+                person.member.pk: (person.member.full_name, aging_notification_message(person.logsheets))
+                for person in found.responsible
+            },
         )
         with Outbox(self) as outbox:
             for person in found.responsible:
-                self.remind(outbox, person, days, live)
-        self.dismiss_finished(live, {person.member.pk for person in found.responsible})
+                self.remind(outbox, person, days)
         self.log_summary(
             f"Found {len(found.logsheets)} aging logsheet(s) for {len(found.responsible)} member(s)"
         )
 
-    def remind(self, outbox: Outbox, person: ResponsibleMember, days: int, live: dict[int, str]) -> None:
+    def remind(self, outbox: Outbox, person: ResponsibleMember, days: int) -> None:
         member = person.member
-        self.update_in_app(member.pk, member.full_name, aging_notification_message(person.logsheets), live)
         if not member.email:
             self.log_warning(f"{member.full_name} has no email address; reminded in-app only")
             self.count("no_email")
@@ -74,28 +73,40 @@ class Command(BaseCronJobCommand):
         email = aging_logsheets_email(member, person.logsheets, days)
         outbox.deliver(Notice(AGING_NOTIFICATION_KEY, member_key(member.pk), member.full_name, email))
 
-    def update_in_app(self, user_id: int, name: str, message: str, live: dict[int, str]) -> None:
-        """One live notification per member, rewritten when its text changes; never stacked."""
-        if live.get(user_id) == message:
-            return
-        if self.dry_run:
-            verb = "update" if user_id in live else "create"
-            self.log("dry_run", f"Would {verb} the in-app notification of {name}: {message}")
-            self.count("would_notify_in_app")
-            return
-        with self.unit_of_work():
-            upsert_notification(user_id, AGING_NOTIFICATION_KEY, message, LOGSHEETS_URL)
-        self.log_info(f"In-app notification of {name}: {message}", min_verbosity=2)
-        self.count("in_app_updated")
+    def sync_in_app(self, wanted: dict[int, tuple[str, str]]) -> None:
+        """One live notification per member (``wanted``: id -> (name, text)), in one unit of work.
 
-    def dismiss_finished(self, live: dict[int, str], still_aging: set[int]) -> None:
-        """Members whose sheets are all finalized (or no longer theirs) lose their notification."""
-        finished = set(live) - still_aging
-        if not finished:
-            return
+        A notification is rewritten (and unread again) only when its text changes; members no
+        longer in ``wanted`` have theirs dismissed. Nothing is ever stacked.
+        """
+        live = dict(
+            Notification.objects.filter(key=AGING_NOTIFICATION_KEY, dismissed=False).values_list(
+                "user_id", "message"
+            )
+        )
+        changed = {pk: entry for pk, entry in wanted.items() if live.get(pk) != entry[1]}
+        finished = set(live) - set(wanted)
         if self.dry_run:
-            self.log("dry_run", f"Would dismiss {len(finished)} in-app notification(s) of finished logsheets")
+            for pk, (name, message) in changed.items():
+                verb = "update" if pk in live else "create"
+                self.log("dry_run", f"Would {verb} the in-app notification of {name}: {message}")
+            if finished:
+                self.log(
+                    "dry_run",
+                    f"Would dismiss {len(finished)} in-app notification(s) that no longer apply",
+                )
+            if changed:
+                self.count("would_notify_in_app", len(changed))
+            return
+        if not changed and not finished:
             return
         with self.unit_of_work():
-            dismissed = dismiss_notifications(AGING_NOTIFICATION_KEY, user_ids=finished)
-        self.count("in_app_dismissed", dismissed)
+            for pk, (_name, message) in changed.items():
+                upsert_notification(pk, AGING_NOTIFICATION_KEY, message, LOGSHEETS_URL)
+            dismissed = dismiss_notifications(AGING_NOTIFICATION_KEY, user_ids=finished) if finished else 0
+        for _pk, (name, message) in changed.items():
+            self.log_info(f"In-app notification of {name}: {message}", min_verbosity=2)
+        if changed:
+            self.count("in_app_updated", len(changed))
+        if dismissed:
+            self.count("in_app_dismissed", dismissed)
