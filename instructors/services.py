@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 
 from instructors.models import InstructionReport
 from logsheet.models import Flight
@@ -119,6 +119,25 @@ def overdue_reports(
     Flights more than ``lookback_days`` old are no longer chased. One overdue report is one
     (instructor, student, flight date), however many flights they made together that day.
     """
+    found: dict[int, InstructorOverdue] = {}
+    for row in _overdue_rows(today, lookback_days, instructor_id):
+        flight_date = row["logsheet__log_date"]
+        age = (today - flight_date).days
+        level = level_for_age(age)
+        assert level is not None  # the date window holds only overdue flights
+        item = found.get(row["instructor__id"])
+        if item is None:
+            instructor = _member(row, "instructor__")
+            supervisor = _member(row, "instructor__supervisor__", (*_PERSON, *_STATUS))
+            item = found[row["instructor__id"]] = InstructorOverdue(instructor, supervisor)  # type: ignore[arg-type]
+        item.reports.append(OverdueReport(_member(row, "pilot__"), flight_date, age, level))  # type: ignore[arg-type]
+    return list(found.values())
+
+
+def _overdue_rows(
+    today: datetime.date, lookback_days: int, instructor_id: int | None
+) -> QuerySet[Flight, dict[str, Any]]:
+    """Distinct (flight date, instructor, student) rows with no report, names joined in."""
     written = InstructionReport.objects.filter(
         instructor_id=OuterRef("instructor_id"),
         student_id=OuterRef("pilot_id"),
@@ -139,7 +158,8 @@ def overdue_reports(
         *(f"instructor__supervisor__{name}" for name in ("id", *_PERSON, *_STATUS)),
         *(f"pilot__{name}" for name in ("id", *_PERSON)),
     ]
-    rows = (
+    # Every order_by column is among the selected ones, so DISTINCT stays per (date, pair).
+    return (
         flights.values(*columns)
         .distinct()
         .order_by(
@@ -152,19 +172,6 @@ def overdue_reports(
             "pilot__id",
         )
     )
-    found: dict[int, InstructorOverdue] = {}
-    for row in rows:
-        age = (today - row["logsheet__log_date"]).days
-        level = level_for_age(age)
-        assert level is not None  # the date filter keeps only overdue flights
-        instructor_pk = row["instructor__id"]
-        if instructor_pk not in found:
-            instructor = _member(row, "instructor__")
-            supervisor = _member(row, "instructor__supervisor__", (*_PERSON, *_STATUS))
-            found[instructor_pk] = InstructorOverdue(instructor, supervisor)  # type: ignore[arg-type]
-        student = _member(row, "pilot__")
-        found[instructor_pk].reports.append(OverdueReport(student, row["logsheet__log_date"], age, level))  # type: ignore[arg-type]
-    return list(found.values())
 
 
 def leaders_by_role() -> dict[CC, list[Member]]:

@@ -13,7 +13,16 @@ from django.test.utils import CaptureQueriesContext
 
 from instructors.management.commands.notify_late_sprs import Command
 from instructors.models import InstructionReport
-from instructors.services import CC, LATE_SPRS_KEY, LEVELS, level_for_age, overdue_reports
+from instructors.services import (
+    CC,
+    LATE_SPRS_KEY,
+    LEVELS,
+    InstructorOverdue,
+    OverdueReport,
+    late_sprs_message,
+    level_for_age,
+    overdue_reports,
+)
 from instructors.tests.factories import InstructionReportFactory
 from logsheet.models import Flight, Logsheet
 from logsheet.tests.factories import AirfieldFactory, FlightFactory
@@ -330,6 +339,35 @@ def test_saving_a_report_never_creates_a_notification(club: dict[str, Member]) -
     lesson(10, club["instructor"], person("Amy", "Able"))
     InstructionReportFactory(instructor=club["instructor"], student=club["student"], report_date=days_ago(10))
     assert not Notification.objects.exists()
+
+
+def test_deleting_a_report_puts_it_back_in_the_live_notification(
+    smtp_settings: SMTPServer, club: dict[str, Member]
+) -> None:
+    ivan, stu = club["instructor"], club["student"]
+    lesson(9, ivan, stu)
+    report = InstructionReportFactory(instructor=ivan, student=stu, report_date=days_ago(9))
+    lesson(30, ivan, club["supervisor"])
+    run_command(JOB)
+    live = Notification.objects.get(user=ivan)
+    assert live.message.startswith("FINAL notice: 1 overdue")
+    report.delete()
+    live.refresh_from_db()
+    assert live.message.startswith("FINAL notice: 2 overdue") and "Stu Dent" in live.message
+
+
+def test_the_notification_lists_the_five_oldest_reports() -> None:
+    ivan = person("Ivan", "Teach")
+    overdue = InstructorOverdue(ivan, None)
+    for age in range(40, 33, -1):
+        level = level_for_age(age)
+        assert level is not None
+        overdue.reports.append(OverdueReport(person(f"S{age}"), days_ago(age), age, level))
+    assert late_sprs_message(overdue) == (
+        "FINAL notice: 7 overdue student progress reports: "
+        + "; ".join(f"S{age} Flyer ({days_ago(age)}, {age} days)" for age in range(40, 35, -1))
+        + "; and 2 more"
+    )
 
 
 def test_the_command_dismisses_notifications_with_nothing_overdue(
