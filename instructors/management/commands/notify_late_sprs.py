@@ -1,0 +1,139 @@
+"""Chase instructors for overdue student progress reports, copying more people as they age."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from instructors.emails import late_sprs_email
+from instructors.services import (
+    CC,
+    DEFAULT_LOOKBACK_DAYS,
+    INSTRUCTION_REPORTS_URL,
+    LATE_SPRS_KEY,
+    LEVELS,
+    OVERDUE_AFTER_DAYS,
+    InstructorOverdue,
+    cc_members,
+    late_sprs_message,
+    leaders_by_role,
+    overdue_reports,
+)
+from members.models import Member
+from notifications.delivery import Notice, Outbox, member_key
+from notifications.inapp import dismiss_notifications, upsert_notification
+from notifications.models import Notification
+from utils.clock import club_today
+from utils.cronjob import BaseCronJobCommand, positive_int
+from utils.stops import UsageError
+
+
+class Command(BaseCronJobCommand):
+    help = (
+        "Email every instructor their overdue student progress reports (7+ days after the flight), "
+        "copying their supervisor, the chief instructors, the board or all leadership as they age."
+    )
+    job_name = "notify_late_sprs"
+    schedule = "0 10 * * 1"
+    max_execution_time = datetime.timedelta(minutes=20)
+    resource_class = "heavy"
+    sends_notices = True
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--lookback-days",
+            type=positive_int,
+            default=DEFAULT_LOOKBACK_DAYS,
+            help=f"Flights older than this many days are no longer chased (default {DEFAULT_LOOKBACK_DAYS}).",
+        )
+
+    def validate_options(self, options: dict[str, Any]) -> None:
+        # Shorter than the first level, nothing could ever be overdue and every live
+        # notification would be dismissed: a mistake, not a request.
+        if options["lookback_days"] < OVERDUE_AFTER_DAYS:
+            raise UsageError(
+                f"--lookback-days must be at least {OVERDUE_AFTER_DAYS} "
+                f"(a report is overdue from {OVERDUE_AFTER_DAYS} days after the flight)"
+            )
+
+    def execute_job(self, *args: Any, **options: Any) -> None:
+        overdue = overdue_reports(club_today(), options["lookback_days"])
+        leaders = leaders_by_role()
+        self.sync_in_app(
+            {item.instructor.pk: (item.instructor.full_name, late_sprs_message(item)) for item in overdue},
+        )
+        self._warned_no_email: set[int] = set()
+        with Outbox(self) as outbox:
+            for item in overdue:
+                self.notify(outbox, item, leaders)
+        self.log_summary(self.findings(overdue))
+
+    def findings(self, overdue: list[InstructorOverdue]) -> str:
+        levels = Counter(report.level.rank for item in overdue for report in item.reports)
+        found = f"Found {levels.total()} overdue SPR(s) for {len(overdue)} instructor(s)"
+        by_level = ", ".join(f"{lv.label} {levels[lv.rank]}" for lv in reversed(LEVELS) if levels[lv.rank])
+        return f"{found} ({by_level})" if by_level else found
+
+    def notify(self, outbox: Outbox, item: InstructorOverdue, leaders: dict[CC, list[Member]]) -> None:
+        instructor = item.instructor
+        if not instructor.email:
+            self.warn_no_email(instructor, "no email sent; notified in-app only")
+            return
+        cc = []
+        for member in cc_members(item, leaders):
+            if member.email:
+                cc.append(member)
+            else:
+                self.warn_no_email(member, "left out of the copies")
+        describe = instructor.full_name
+        if cc:
+            describe += " (cc " + ", ".join(member.full_name for member in cc) + ")"
+        email = late_sprs_email(item, cc)
+        outbox.deliver(Notice(LATE_SPRS_KEY, member_key(instructor.pk), describe, email))
+
+    def warn_no_email(self, member: Member, consequence: str) -> None:
+        if member.pk in self._warned_no_email:
+            return
+        self._warned_no_email.add(member.pk)
+        self.log_warning(f"{member.full_name} has no email address; {consequence}")
+        self.count("no_email")
+
+    def sync_in_app(self, wanted: dict[int, tuple[str, str]]) -> None:
+        """One live notification per member (``wanted``: id -> (name, text)), in one unit of work.
+
+        A notification is rewritten (and unread again) only when its text changes; members no
+        longer in ``wanted`` have theirs dismissed. Nothing is ever stacked.
+        """
+        live = dict(
+            Notification.objects.filter(key=LATE_SPRS_KEY, dismissed=False).values_list("user_id", "message")
+        )
+        changed = {pk: entry for pk, entry in wanted.items() if live.get(pk) != entry[1]}
+        finished = set(live) - set(wanted)
+        if self.dry_run:
+            for pk, (name, message) in changed.items():
+                verb = "update" if pk in live else "create"
+                self.log("dry_run", f"Would {verb} the in-app notification of {name}: {message}")
+            if finished:
+                self.log(
+                    "dry_run",
+                    f"Would dismiss {len(finished)} in-app notification(s) that no longer apply",
+                )
+            if changed:
+                self.count("would_notify_in_app", len(changed))
+            return
+        if not changed and not finished:
+            return
+        with self.unit_of_work():
+            for pk, (_name, message) in changed.items():
+                upsert_notification(pk, LATE_SPRS_KEY, message, INSTRUCTION_REPORTS_URL)
+            dismissed = dismiss_notifications(LATE_SPRS_KEY, user_ids=finished) if finished else 0
+        for _pk, (name, message) in changed.items():
+            self.log_info(f"In-app notification of {name}: {message}", min_verbosity=2)
+        if changed:
+            self.count("in_app_updated", len(changed))
+        if dismissed:
+            self.count("in_app_dismissed", dismissed)

@@ -1,0 +1,112 @@
+"""Remind the duty crew of logsheets that are still not finalized after a week."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from logsheet.emails import aging_logsheets_email
+from logsheet.services import (
+    AGING_NOTIFICATION_KEY,
+    DEFAULT_AGING_DAYS,
+    LOGSHEETS_URL,
+    ResponsibleMember,
+    aging_notification_message,
+    find_aging_logsheets,
+)
+from notifications.delivery import Notice, Outbox, member_key
+from notifications.inapp import dismiss_notifications, upsert_notification
+from notifications.models import Notification
+from utils.clock import club_today
+from utils.cronjob import BaseCronJobCommand, positive_int
+
+
+class Command(BaseCronJobCommand):
+    help = (
+        "Email and notify in-app the duty officer and assistant (else the creator) of every "
+        "logsheet more than --days days old that is not finalized."
+    )
+    job_name = "notify_aging_logsheets"
+    schedule = "0 8 * * *"
+    max_execution_time = datetime.timedelta(minutes=15)
+    resource_class = "light"
+    sends_notices = True
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--days",
+            type=positive_int,
+            default=DEFAULT_AGING_DAYS,
+            help=f"Aging means more than this many days old (default {DEFAULT_AGING_DAYS}).",
+        )
+
+    def execute_job(self, *args: Any, **options: Any) -> None:
+        days: int = options["days"]
+        found = find_aging_logsheets(club_today(), days)
+        for sheet in found.unaddressed:
+            self.log_warning(
+                f"Logsheet {sheet.describe()} has no duty officer, assistant or creator to remind"
+            )
+            self.count("unaddressed")
+        self.sync_in_app(
+            {
+                person.member.pk: (person.member.full_name, aging_notification_message(person.logsheets))
+                for person in found.responsible
+            },
+        )
+        with Outbox(self) as outbox:
+            for person in found.responsible:
+                self.remind(outbox, person, days)
+        self.log_summary(
+            f"Found {len(found.logsheets)} aging logsheet(s) for {len(found.responsible)} member(s)"
+        )
+
+    def remind(self, outbox: Outbox, person: ResponsibleMember, days: int) -> None:
+        member = person.member
+        if not member.email:
+            self.log_warning(f"{member.full_name} has no email address; reminded in-app only")
+            self.count("no_email")
+            return
+        email = aging_logsheets_email(member, person.logsheets, days)
+        outbox.deliver(Notice(AGING_NOTIFICATION_KEY, member_key(member.pk), member.full_name, email))
+
+    def sync_in_app(self, wanted: dict[int, tuple[str, str]]) -> None:
+        """One live notification per member (``wanted``: id -> (name, text)), in one unit of work.
+
+        A notification is rewritten (and unread again) only when its text changes; members no
+        longer in ``wanted`` have theirs dismissed. Nothing is ever stacked.
+        """
+        live = dict(
+            Notification.objects.filter(key=AGING_NOTIFICATION_KEY, dismissed=False).values_list(
+                "user_id", "message"
+            )
+        )
+        changed = {pk: entry for pk, entry in wanted.items() if live.get(pk) != entry[1]}
+        finished = set(live) - set(wanted)
+        if self.dry_run:
+            for pk, (name, message) in changed.items():
+                verb = "update" if pk in live else "create"
+                self.log("dry_run", f"Would {verb} the in-app notification of {name}: {message}")
+            if finished:
+                self.log(
+                    "dry_run",
+                    f"Would dismiss {len(finished)} in-app notification(s) that no longer apply",
+                )
+            if changed:
+                self.count("would_notify_in_app", len(changed))
+            return
+        if not changed and not finished:
+            return
+        with self.unit_of_work():
+            for pk, (_name, message) in changed.items():
+                upsert_notification(pk, AGING_NOTIFICATION_KEY, message, LOGSHEETS_URL)
+            dismissed = dismiss_notifications(AGING_NOTIFICATION_KEY, user_ids=finished) if finished else 0
+        for _pk, (name, message) in changed.items():
+            self.log_info(f"In-app notification of {name}: {message}", min_verbosity=2)
+        if changed:
+            self.count("in_app_updated", len(changed))
+        if dismissed:
+            self.count("in_app_dismissed", dismissed)
