@@ -57,8 +57,9 @@ class EscalationLevel:
 LEVELS: tuple[EscalationLevel, ...] = (
     EscalationLevel(1, 7, "Friendly reminder", frozenset()),
     EscalationLevel(2, 14, "Gentle nudge", frozenset({CC.SUPERVISOR})),
-    EscalationLevel(3, 21, "Firm reminder", frozenset({CC.CHIEF_INSTRUCTORS})),
-    EscalationLevel(4, 25, "Urgent notice", frozenset({CC.BOARD})),
+    # Escalation adds people; nobody copied at a lower level is dropped at a higher one.
+    EscalationLevel(3, 21, "Firm reminder", frozenset({CC.SUPERVISOR, CC.CHIEF_INSTRUCTORS})),
+    EscalationLevel(4, 25, "Urgent notice", frozenset({CC.SUPERVISOR, CC.CHIEF_INSTRUCTORS, CC.BOARD})),
     EscalationLevel(5, 30, "FINAL notice", frozenset(CC)),
 )
 OVERDUE_AFTER_DAYS = LEVELS[0].min_days

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from notifications.models import Notification
+
+if TYPE_CHECKING:
+    from utils.cronjob import BaseCronJobCommand
 
 
 def upsert_notification(user_id: int, key: str, message: str, url: str = "") -> Notification:
@@ -26,3 +30,38 @@ def dismiss_notifications(
     if user_ids is not None:
         live = live.filter(user_id__in=list(user_ids))
     return live.exclude(user_id__in=list(except_user_ids)).update(dismissed=True)
+
+
+def sync_notifications(
+    job: BaseCronJobCommand, key: str, url: str, wanted: dict[int, tuple[str, str]]
+) -> None:
+    """Make ``key``'s live notifications match ``wanted`` (member id -> (name, text)).
+
+    A notification is rewritten (and unread again) only when its text changes; members no
+    longer in ``wanted`` have theirs dismissed; nothing is ever stacked. One query to read, one
+    fenced unit of work to write; a dry run only says what it would do.
+    """
+    live = dict(Notification.objects.filter(key=key, dismissed=False).values_list("user_id", "message"))
+    changed = {pk: entry for pk, entry in wanted.items() if live.get(pk) != entry[1]}
+    finished = set(live) - set(wanted)
+    if job.dry_run:
+        for pk, (name, message) in changed.items():
+            verb = "update" if pk in live else "create"
+            job.log("dry_run", f"Would {verb} the in-app notification of {name}: {message}")
+        if finished:
+            job.log("dry_run", f"Would dismiss {len(finished)} in-app notification(s) that no longer apply")
+        if changed:
+            job.count("would_notify_in_app", len(changed))
+        return
+    if not changed and not finished:
+        return
+    with job.unit_of_work():
+        for pk, (_name, message) in changed.items():
+            upsert_notification(pk, key, message, url)
+        dismissed = dismiss_notifications(key, user_ids=finished) if finished else 0
+    for _pk, (name, message) in changed.items():
+        job.logger.log("info", f"In-app notification of {name}: {message}", min_verbosity=2)
+    if changed:
+        job.count("in_app_updated", len(changed))
+    if dismissed:
+        job.count("in_app_dismissed", dismissed)

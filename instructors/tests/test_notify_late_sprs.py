@@ -133,8 +133,8 @@ def test_level_table_ranges_and_copies() -> None:
     assert [lv.cc for lv in LEVELS] == [
         frozenset(),
         {CC.SUPERVISOR},
-        {CC.CHIEF_INSTRUCTORS},
-        {CC.BOARD},
+        {CC.SUPERVISOR, CC.CHIEF_INSTRUCTORS},
+        {CC.SUPERVISOR, CC.CHIEF_INSTRUCTORS, CC.BOARD},
         {CC.SUPERVISOR, CC.CHIEF_INSTRUCTORS, CC.BOARD, CC.MEMBER_MANAGERS},
     ]
 
@@ -147,10 +147,10 @@ def test_level_table_ranges_and_copies() -> None:
         (13, "Friendly reminder", []),
         (14, "Gentle nudge", ["supervisor"]),
         (20, "Gentle nudge", ["supervisor"]),
-        (21, "Firm reminder", ["chief"]),
-        (24, "Firm reminder", ["chief"]),
-        (25, "Urgent notice", ["director"]),
-        (29, "Urgent notice", ["director"]),
+        (21, "Firm reminder", ["chief", "supervisor"]),
+        (24, "Firm reminder", ["chief", "supervisor"]),
+        (25, "Urgent notice", ["chief", "director", "supervisor"]),
+        (29, "Urgent notice", ["chief", "director", "supervisor"]),
         (30, "FINAL notice", ["chief", "director", "manager", "supervisor"]),
     ],
 )
@@ -297,7 +297,8 @@ def test_members_without_email_are_warned_and_counted(
     assert result.out.count(f"⚠️ [{JOB}] Dora Director has no email address; left out of the copies") == 1
     assert "no_email=2" in result.out
     assert [str(m["To"]) for m in smtp_settings.messages] == [club["instructor"].email]
-    assert smtp_settings.messages[0]["Cc"] is None
+    copied = {a.strip() for a in str(smtp_settings.messages[0]["Cc"]).split(",")}
+    assert copied == {club["chief"].email, club["supervisor"].email}  # the director has no address
     assert Notification.objects.filter(user=quiet, key=LATE_SPRS_KEY).exists()
 
 

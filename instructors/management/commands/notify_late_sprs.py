@@ -24,8 +24,7 @@ from instructors.services import (
 )
 from members.models import Member
 from notifications.delivery import Notice, Outbox, member_key
-from notifications.inapp import dismiss_notifications, upsert_notification
-from notifications.models import Notification
+from notifications.inapp import sync_notifications
 from utils.clock import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
 from utils.stops import UsageError
@@ -63,7 +62,10 @@ class Command(BaseCronJobCommand):
     def execute_job(self, *args: Any, **options: Any) -> None:
         overdue = overdue_reports(club_today(), options["lookback_days"])
         leaders = leaders_by_role()
-        self.sync_in_app(
+        sync_notifications(
+            self,
+            LATE_SPRS_KEY,
+            INSTRUCTION_REPORTS_URL,
             {item.instructor.pk: (item.instructor.full_name, late_sprs_message(item)) for item in overdue},
         )
         self._warned_no_email: set[int] = set()
@@ -101,39 +103,3 @@ class Command(BaseCronJobCommand):
         self._warned_no_email.add(member.pk)
         self.log_warning(f"{member.full_name} has no email address; {consequence}")
         self.count("no_email")
-
-    def sync_in_app(self, wanted: dict[int, tuple[str, str]]) -> None:
-        """One live notification per member (``wanted``: id -> (name, text)), in one unit of work.
-
-        A notification is rewritten (and unread again) only when its text changes; members no
-        longer in ``wanted`` have theirs dismissed. Nothing is ever stacked.
-        """
-        live = dict(
-            Notification.objects.filter(key=LATE_SPRS_KEY, dismissed=False).values_list("user_id", "message")
-        )
-        changed = {pk: entry for pk, entry in wanted.items() if live.get(pk) != entry[1]}
-        finished = set(live) - set(wanted)
-        if self.dry_run:
-            for pk, (name, message) in changed.items():
-                verb = "update" if pk in live else "create"
-                self.log("dry_run", f"Would {verb} the in-app notification of {name}: {message}")
-            if finished:
-                self.log(
-                    "dry_run",
-                    f"Would dismiss {len(finished)} in-app notification(s) that no longer apply",
-                )
-            if changed:
-                self.count("would_notify_in_app", len(changed))
-            return
-        if not changed and not finished:
-            return
-        with self.unit_of_work():
-            for pk, (_name, message) in changed.items():
-                upsert_notification(pk, LATE_SPRS_KEY, message, INSTRUCTION_REPORTS_URL)
-            dismissed = dismiss_notifications(LATE_SPRS_KEY, user_ids=finished) if finished else 0
-        for _pk, (name, message) in changed.items():
-            self.log_info(f"In-app notification of {name}: {message}", min_verbosity=2)
-        if changed:
-            self.count("in_app_updated", len(changed))
-        if dismissed:
-            self.count("in_app_dismissed", dismissed)

@@ -17,8 +17,7 @@ from logsheet.services import (
     find_aging_logsheets,
 )
 from notifications.delivery import Notice, Outbox, member_key
-from notifications.inapp import dismiss_notifications, upsert_notification
-from notifications.models import Notification
+from notifications.inapp import sync_notifications
 from utils.clock import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
 
@@ -51,7 +50,10 @@ class Command(BaseCronJobCommand):
                 f"Logsheet {sheet.describe()} has no duty officer, assistant or creator to remind"
             )
             self.count("unaddressed")
-        self.sync_in_app(
+        sync_notifications(
+            self,
+            AGING_NOTIFICATION_KEY,
+            LOGSHEETS_URL,
             {
                 person.member.pk: (person.member.full_name, aging_notification_message(person.logsheets))
                 for person in found.responsible
@@ -72,41 +74,3 @@ class Command(BaseCronJobCommand):
             return
         email = aging_logsheets_email(member, person.logsheets, days)
         outbox.deliver(Notice(AGING_NOTIFICATION_KEY, member_key(member.pk), member.full_name, email))
-
-    def sync_in_app(self, wanted: dict[int, tuple[str, str]]) -> None:
-        """One live notification per member (``wanted``: id -> (name, text)), in one unit of work.
-
-        A notification is rewritten (and unread again) only when its text changes; members no
-        longer in ``wanted`` have theirs dismissed. Nothing is ever stacked.
-        """
-        live = dict(
-            Notification.objects.filter(key=AGING_NOTIFICATION_KEY, dismissed=False).values_list(
-                "user_id", "message"
-            )
-        )
-        changed = {pk: entry for pk, entry in wanted.items() if live.get(pk) != entry[1]}
-        finished = set(live) - set(wanted)
-        if self.dry_run:
-            for pk, (name, message) in changed.items():
-                verb = "update" if pk in live else "create"
-                self.log("dry_run", f"Would {verb} the in-app notification of {name}: {message}")
-            if finished:
-                self.log(
-                    "dry_run",
-                    f"Would dismiss {len(finished)} in-app notification(s) that no longer apply",
-                )
-            if changed:
-                self.count("would_notify_in_app", len(changed))
-            return
-        if not changed and not finished:
-            return
-        with self.unit_of_work():
-            for pk, (_name, message) in changed.items():
-                upsert_notification(pk, AGING_NOTIFICATION_KEY, message, LOGSHEETS_URL)
-            dismissed = dismiss_notifications(AGING_NOTIFICATION_KEY, user_ids=finished) if finished else 0
-        for _pk, (name, message) in changed.items():
-            self.log_info(f"In-app notification of {name}: {message}", min_verbosity=2)
-        if changed:
-            self.count("in_app_updated", len(changed))
-        if dismissed:
-            self.count("in_app_dismissed", dismissed)
