@@ -304,6 +304,17 @@ def test_recipients_are_active_board_members_and_duty_officers_with_an_email(
     assert "no_email=1" in result.out
 
 
+def test_without_any_recipient_nothing_is_saved_or_sent(smtp_settings: SMTPServer, media: Path) -> None:
+    fly(member("Sam Slacker"))
+    result = run_command(COMMAND)
+    assert result.code == 0
+    assert "⚠️ [report_duty_delinquents] No active board member or duty officer has an email address" in (
+        result.out
+    )
+    assert "Found 1 delinquent member among 1 flying · 📧 sent 0" in result.out
+    assert smtp_settings.messages == [] and stored_reports(media) == []
+
+
 # --- Nothing to report, dry run, reruns, bad options -----------------------------------------
 def test_no_delinquents_sends_nothing_and_saves_nothing(
     smtp_settings: SMTPServer, board: list[Member], media: Path
@@ -327,7 +338,7 @@ def test_a_dry_run_logs_the_findings_and_saves_and_sends_nothing(
     assert "📊 [report_duty_delinquents] Analyzed 3 members (1 flying since 2025-12-01): 1 delinquent" in (
         result.out
     )
-    assert "📊 [report_duty_delinquents] Sam Slacker: 1 flights, last 2026-06-13, member for 11 years" in (
+    assert "📊 [report_duty_delinquents] Sam Slacker: 1 flight, last 2026-06-13, member for 11 years" in (
         result.out
     )
     assert "🔍 [report_duty_delinquents] Would save the list as CSV (1 rows)" in result.out

@@ -90,13 +90,14 @@ class Command(BaseCronJobCommand):
             f"Analyzed {report.subject_to_duty} members ({report.flying} flying since "
             f"{rules.window_start.isoformat()}): {found} delinquent",
         )
-        for row in report.delinquents:
-            self.log(
-                "findings",
-                f"{row.name}: {row.flights} flights, last {row.last_flight.isoformat()}, "
-                f"member for {row.membership_length}",
-                min_verbosity=2,
-            )
+        if self.verbosity >= 2:
+            for row in report.delinquents:
+                flights = f"{row.flights} flight{'s' * (row.flights != 1)}"
+                self.log(
+                    "findings",
+                    f"{row.name}: {flights}, last {row.last_flight.isoformat()}, "
+                    f"member for {row.membership_length}",
+                )
         self.count("delinquents", found)
         if not report.delinquents:
             self.log_summary(f"Found no delinquent members among {report.flying} flying: nothing to report")
