@@ -1,0 +1,148 @@
+"""Monthly: tell the board and the duty officers who flies but did no duty."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from duty_roster.delinquency import (
+    DelinquencyReport,
+    DelinquencyRules,
+    delinquency_report_email,
+    find_delinquents,
+    render_list,
+    report_recipients,
+    save_report_csv,
+)
+from members.models import Member
+from notifications.delivery import Notice, Outbox, member_key
+from notifications.models import Delivery
+from utils.clock import club_today
+from utils.cronjob import BaseCronJobCommand, positive_int
+from utils.stops import UsageError
+
+MAX_MONTHS = 1200  # a hundred years: beyond that the dates themselves run out
+
+
+def non_negative_int(value: str) -> int:
+    """argparse type: a whole number of at least 0."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be at least 0")
+    return number
+
+
+class Command(BaseCronJobCommand):
+    help = (
+        "Report to the board and the duty officers the active members who flew in the last months "
+        "but did no duty, with a CSV of the list."
+    )
+    job_name = "report_duty_delinquents"
+    schedule = "0 7 1 * *"
+    max_execution_time = datetime.timedelta(minutes=30)
+    resource_class = "heavy"
+    sends_notices = True
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--lookback-months",
+            type=positive_int,
+            default=12,
+            help="Calendar months back from today that the flights and duties are looked at (default 12).",
+        )
+        parser.add_argument(
+            "--min-flights",
+            type=positive_int,
+            default=1,
+            help="Flights as pilot in the window that make a member actively flying (default 1).",
+        )
+        parser.add_argument(
+            "--min-membership-months",
+            type=non_negative_int,
+            default=3,
+            help="Members of fewer whole months are not reported (default 3; 0 reports everyone).",
+        )
+
+    def validate_options(self, options: dict[str, Any]) -> None:
+        for option in ("lookback_months", "min_membership_months"):
+            if options[option] > MAX_MONTHS:
+                flag = "--" + option.replace("_", "-")
+                raise UsageError(f"{flag} must be at most {MAX_MONTHS}")
+
+    def execute_job(self, *args: Any, **options: Any) -> None:
+        rules = DelinquencyRules(
+            today=club_today(),
+            lookback_months=options["lookback_months"],
+            min_flights=options["min_flights"],
+            min_membership_months=options["min_membership_months"],
+        )
+        report = find_delinquents(rules)
+        found = len(report.delinquents)
+        self.log(
+            "findings",
+            f"Analyzed {report.subject_to_duty} members ({report.flying} flying since "
+            f"{rules.window_start.isoformat()}): {found} delinquent",
+        )
+        if self.verbosity >= 2:
+            for row in report.delinquents:
+                flights = f"{row.flights} flight{'s' * (row.flights != 1)}"
+                self.log(
+                    "findings",
+                    f"{row.name}: {flights}, last {row.last_flight.isoformat()}, "
+                    f"member for {row.membership_length}",
+                )
+        self.count("delinquents", found)
+        if not report.delinquents:
+            self.log_summary(f"Found no delinquent members among {report.flying} flying: nothing to report")
+            return
+        self.send_report(report)
+        self.log_summary(f"Found {found} delinquent member{'s' * (found != 1)} among {report.flying} flying")
+
+    def send_report(self, report: DelinquencyReport) -> None:
+        recipients = self.recipients_with_email()
+        kind = f"duty_delinquents:{report.rules.today:%Y-%m}"
+        csv_url = None
+        if self.dry_run:
+            self.log("dry_run", f"Would save the list as CSV ({len(report.delinquents)} rows)")
+        elif recipients and self.anyone_still_to_send(kind, recipients):
+            csv_url = save_report_csv(report)
+            self.log_info("Saved the list as CSV")
+            self.count("csv_saved")
+        listing = render_list(report)
+        with Outbox(self) as outbox:
+            for member in recipients:
+                email = delinquency_report_email(member, report, listing, csv_url)
+                outbox.deliver(Notice(kind, member_key(member.pk), member.full_name, email))
+
+    def recipients_with_email(self) -> list[Member]:
+        recipients = []
+        for member in report_recipients():
+            if member.email:
+                recipients.append(member)
+            else:
+                self.log_warning(f"{member.full_name} has no email address: not sent the report")
+                self.count("no_email")
+        if not recipients:
+            self.log_warning("No active board member or duty officer has an email address")
+        return recipients
+
+    def anyone_still_to_send(self, kind: str, recipients: list[Member]) -> bool:
+        """False on a rerun that would send nothing: then no new CSV is left behind unlinked."""
+        if self.resend:
+            return True
+        sent = Delivery.objects.filter(
+            job_name=self.job_name,
+            day=self.occurrence_day,
+            kind=kind,
+            channel=Delivery.Channel.EMAIL,
+            status=Delivery.Status.SENT,
+            recipient__in=[member_key(m.pk) for m in recipients],
+        ).count()
+        return sent < len(recipients)

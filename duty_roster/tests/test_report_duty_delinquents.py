@@ -1,0 +1,537 @@
+"""report_duty_delinquents: who flies without doing duty, reported to the board and duty officers."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import itertools
+import os
+import random
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from duty_roster.delinquency import (
+    DelinquencyRules,
+    absolute_url,
+    find_delinquents,
+    membership_length,
+    months_before,
+)
+from logsheet.models import CREW_ROLES, Flight, Logsheet
+from logsheet.tests.factories import AirfieldFactory, FlightFactory, LogsheetFactory
+from members.models import Member
+from members.tests.factories import MemberFactory
+from notifications.models import Delivery
+from utils.exitcodes import ExitCode
+from utils.testing.commands import run_command
+from utils.testing.smtp import SMTPServer
+
+pytestmark = pytest.mark.django_db
+
+COMMAND = "report_duty_delinquents"
+# 12:00 UTC on 1 December 2026 is 07:00 in New York: club today is 2026-12-01.
+RUN_AT = datetime.datetime(2026, 12, 1, 12, tzinfo=datetime.UTC)
+TODAY = datetime.date(2026, 12, 1)
+WINDOW_START = datetime.date(2025, 12, 1)
+IN_WINDOW = datetime.date(2026, 6, 13)
+_airfields = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def media(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SITE_URL = "https://club.example.org"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def pinned_time() -> Iterator[None]:
+    with time_machine.travel(RUN_AT, tick=False):
+        yield
+
+
+def member(name: str, **fields: Any) -> Member:
+    first, _, last = name.partition(" ")
+    return MemberFactory(username=name.lower().replace(" ", "."), first_name=first, last_name=last, **fields)
+
+
+def sheet(day: datetime.date, finalized: bool = True, **crew: Member) -> Logsheet:
+    """A new logsheet, at an airfield of its own so that several can share a day."""
+    airfield = AirfieldFactory(identifier=f"T{next(_airfields)}", name="Test field")
+    return LogsheetFactory(log_date=day, airfield=airfield, finalized=finalized, created_by=None, **crew)
+
+
+def fly(pilot: Member, day: datetime.date = IN_WINDOW, finalized: bool = True, **roles: Member) -> Flight:
+    return FlightFactory(pilot=pilot, logsheet=sheet(day, finalized), **roles)
+
+
+@pytest.fixture
+def board() -> list[Member]:
+    return [member("Bea Board", director=True), member("Dan Duty", duty_officer=True)]
+
+
+def reported(result_out: str) -> None:
+    assert "📊 [report_duty_delinquents]" in result_out
+
+
+def delinquent_names(**options: Any) -> list[str]:
+    rules = DelinquencyRules(TODAY, **options)
+    return [row.name for row in find_delinquents(rules).delinquents]
+
+
+def stored_reports(media_root: Path) -> list[Path]:
+    return sorted(media_root.rglob("*.csv")) if media_root.exists() else []
+
+
+# --- The report ---------------------------------------------------------------------------
+def test_reports_flyers_without_duty_to_the_board_and_duty_officers(
+    smtp_settings: SMTPServer, board: list[Member], media: Path
+) -> None:
+    slacker = member("Sam Slacker", joined_club=datetime.date(2024, 2, 10))
+    for day in (datetime.date(2026, 1, 4), datetime.date(2026, 10, 18), datetime.date(2026, 3, 1)):
+        fly(slacker, day)
+    helper = member("Hal Helper")
+    fly(helper)
+    sheet(IN_WINDOW, duty_officer=helper)
+    member("Gus Grounded")  # flies not at all
+    board_dutyless = board[0]
+    fly(board_dutyless)  # the board member flew without duty: reported too
+
+    result = run_command(COMMAND)
+
+    assert result.code == 0, result.err
+    assert "📊 [report_duty_delinquents] Analyzed 5 members (3 flying since 2025-12-01): 2 delinquent" in (
+        result.out
+    )
+    assert "📊 [report_duty_delinquents] Found 2 delinquent members among 3 flying · 📧 sent 2" in result.out
+    assert smtp_settings.recipients() == ["bea.board@example.org", "dan.duty@example.org"]
+    assert all(len(rcpts) == 1 for _, rcpts in smtp_settings.envelopes)  # each their own copy
+    assert (
+        smtp_settings.subjects()
+        == ["Skyline Soaring Club duty report December 2026: 2 members flying without duty"] * 2
+    )
+    message = smtp_settings.messages[0]
+    text = message.get_body(("plain",)).get_content()
+    assert "Hello Bea," in text
+    assert "between 1 Dec 2025 and 1 Dec 2026" in text
+    assert "- Sam Slacker: 3 flights, last on 18 Oct 2026, member for 2 years 9 months" in text
+    assert "- Bea Board: 1 flight, last on 13 Jun 2026, member for 11 years 8 months" in text
+    assert text.index("Sam Slacker") < text.index("Bea Board")  # most flights first
+    assert "Hal Helper" not in text and "Gus Grounded" not in text
+    html = message.get_body(("html",)).get_content()
+    assert '<td style="padding: 4px;">Sam Slacker</td>' in html
+    (csv_path,) = stored_reports(media)
+    url = re.search(r"The list as a spreadsheet \(CSV\): (\S+)", text).group(1)  # type: ignore[union-attr]
+    assert url == f"https://club.example.org/media/{csv_path.relative_to(media).as_posix()}"
+    assert f'href="{url}"' in html
+    rows = Delivery.objects.values_list("kind", "status")
+    assert sorted(rows) == [("duty_delinquents:2026-12", "sent")] * 2
+
+
+def test_the_csv_lists_every_column_and_sits_under_an_unguessable_name(
+    smtp_settings: SMTPServer, board: list[Member], media: Path
+) -> None:
+    ann = member("Ann Often", joined_club=datetime.date(2020, 5, 20))
+    for day in (datetime.date(2026, 2, 2), datetime.date(2026, 2, 9)):
+        fly(ann, day)
+    newcomer = member("Ned Unknown", joined_club=None)
+    fly(newcomer, datetime.date(2026, 11, 30))
+    tricky = member("=cmd Evil")
+    fly(tricky, datetime.date(2026, 1, 1))
+
+    assert run_command(COMMAND).code == 0
+
+    (csv_path,) = stored_reports(media)
+    name = csv_path.relative_to(media).as_posix()
+    assert re.fullmatch(r"reports/duty-delinquents/2026-12-01-[A-Za-z0-9_-]{22,}\.csv", name)
+    with default_storage.open(name) as stored:
+        rows = list(csv.reader(io.StringIO(stored.read().decode("utf-8"))))
+    assert rows == [
+        ["member", "email", "flights", "last flight", "member since", "membership months"],
+        ["Ann Often", "ann.often@example.org", "2", "2026-02-09", "2020-05-20", "78"],
+        ["Ned Unknown", "ned.unknown@example.org", "1", "2026-11-30", "", ""],
+        ["'=cmd Evil", "'=cmd.evil@example.org", "1", "2026-01-01", "2015-04-01", "140"],
+    ]
+    text = smtp_settings.messages[0].get_body(("plain",)).get_content()
+    assert "- Ned Unknown: 1 flight, last on 30 Nov 2026, member for unknown" in text
+
+
+# --- The rules --------------------------------------------------------------------------------
+def test_a_flight_on_the_first_day_of_the_window_counts_and_the_day_before_does_not() -> None:
+    fly(member("On Start"), WINDOW_START)
+    fly(member("Day Before"), WINDOW_START - datetime.timedelta(days=1))
+    fly(member("On Today"), TODAY)
+    assert delinquent_names() == ["On Today", "On Start"]
+
+
+def test_duty_on_the_first_day_of_the_window_counts_and_the_day_before_does_not() -> None:
+    on_start, before = member("On Start"), member("Day Before")
+    for pilot in (on_start, before):
+        fly(pilot)
+    sheet(WINDOW_START, tow_pilot=on_start)
+    sheet(WINDOW_START - datetime.timedelta(days=1), tow_pilot=before)
+    assert delinquent_names() == ["Day Before"]
+
+
+@pytest.mark.parametrize("role", [role for role, _ in CREW_ROLES])
+def test_every_crew_role_of_a_logsheet_is_duty(role: str) -> None:
+    crew = member("Crew Member")
+    fly(crew)
+    sheet(datetime.date(2026, 2, 1), **{role: crew})
+    assert delinquent_names() == []
+
+
+@pytest.mark.parametrize("role", ["instructor", "tow_pilot"])
+def test_instructing_or_towing_a_flight_is_duty(role: str) -> None:
+    helper, student = member("Ivy Instructor"), member("Stu Student")
+    fly(helper)
+    fly(student, **{role: helper})  # helper's only duty: on someone else's flight
+    assert delinquent_names() == ["Stu Student"]
+
+
+def test_duty_and_flights_on_an_unfinalized_logsheet_do_not_count() -> None:
+    pilot = member("Pat Pilot")
+    fly(pilot)
+    sheet(IN_WINDOW, finalized=False, duty_officer=pilot)
+    fly(member("Stu Student"), finalized=False, instructor=pilot)
+    fly(member("Only Draft"), finalized=False)
+    assert delinquent_names() == ["Pat Pilot"]
+
+
+def test_membership_of_exactly_the_minimum_counts_and_one_day_less_does_not() -> None:
+    fly(member("Three Months", joined_club=datetime.date(2026, 9, 1)))
+    fly(member("Two Months", joined_club=datetime.date(2026, 9, 2)))
+    fly(member("Unknown Join", joined_club=None))
+    assert sorted(delinquent_names()) == ["Three Months", "Unknown Join"]
+    assert sorted(delinquent_names(min_membership_months=0)) == ["Three Months", "Two Months", "Unknown Join"]
+
+
+def test_the_treasurer_and_inactive_members_are_not_reported() -> None:
+    fly(member("Tess Treasurer", treasurer=True))
+    fly(member("Ina Inactive", membership_status="inactive"))
+    fly(member("Dee Deceased", membership_status="deceased"))
+    fly(member("Lou Locked", is_active=False))
+    fly(member("Stu Student", membership_status="student"))
+    assert delinquent_names() == ["Stu Student"]
+
+
+def test_min_flights_two_needs_two_flights_in_the_window(board: list[Member]) -> None:
+    once, twice = member("Once Only"), member("Twice Over")
+    fly(once)
+    fly(once, WINDOW_START - datetime.timedelta(days=3))  # outside: does not count
+    fly(twice, WINDOW_START)
+    fly(twice, TODAY)
+    assert delinquent_names(min_flights=2) == ["Twice Over"]
+    result = run_command(COMMAND, "--min-flights", "2", "--dry-run")
+    assert "Analyzed 4 members (1 flying since 2025-12-01): 1 delinquent" in result.out
+
+
+def test_lookback_months_sets_the_window() -> None:
+    fly(member("Summer Flyer"), datetime.date(2026, 6, 1))
+    fly(member("Autumn Flyer"), datetime.date(2026, 9, 1))
+    assert delinquent_names(lookback_months=3) == ["Autumn Flyer"]
+
+
+def test_sorted_by_flights_then_latest_flight_then_name() -> None:
+    a, b, c = member("Zed Alpha"), member("Amy Beta"), member("Bob Beta")
+    for day in (datetime.date(2026, 1, 1), datetime.date(2026, 1, 2)):
+        fly(c, day)
+    fly(a, datetime.date(2026, 5, 1))
+    fly(b, datetime.date(2026, 5, 1))
+    assert delinquent_names() == ["Bob Beta", "Zed Alpha", "Amy Beta"]
+
+
+def test_the_window_and_membership_use_the_clubs_today_not_utcs(
+    smtp_settings: SMTPServer, board: list[Member], media: Path
+) -> None:
+    # 03:00 UTC on 1 Dec is 22:00 on 30 Nov in New York: the window starts 30 Nov 2025, and a
+    # member who joined on 31 Aug has 2 whole months, not the 3 that the UTC date would give.
+    fly(member("Edge Flyer"), datetime.date(2025, 11, 30))
+    fly(member("Newish Member", joined_club=datetime.date(2026, 8, 31)))
+    with time_machine.travel(datetime.datetime(2026, 12, 1, 3, tzinfo=datetime.UTC), tick=False):
+        result = run_command(COMMAND)
+    assert result.code == 0, result.err
+    text = smtp_settings.messages[0].get_body(("plain",)).get_content()
+    assert "between 30 Nov 2025 and 30 Nov 2026" in text
+    assert "Edge Flyer" in text and "Newish Member" not in text
+    assert smtp_settings.subjects()[0].startswith("Skyline Soaring Club duty report November 2026")
+    assert {(d.day, d.kind) for d in Delivery.objects.all()} == {
+        (datetime.date(2026, 11, 30), "duty_delinquents:2026-11")
+    }
+    (csv_path,) = stored_reports(media)
+    assert csv_path.name.startswith("2026-11-30-")
+
+
+def test_a_very_long_list_is_cut_in_the_email_but_whole_in_the_csv(
+    smtp_settings: SMTPServer, board: list[Member], media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("duty_roster.delinquency.EMAIL_LIST_LIMIT", 2)
+    for name, day in (("Ann One", 3), ("Bob Two", 2), ("Cy Three", 1)):
+        fly(member(name), datetime.date(2026, 5, day))
+    assert run_command(COMMAND).code == 0
+    message = smtp_settings.messages[0]
+    text = message.get_body(("plain",)).get_content()
+    assert "- Ann One:" in text and "- Bob Two:" in text and "Cy Three" not in text
+    assert "- … and 1 more, listed in the spreadsheet" in text
+    assert "… and 1 more, listed in the spreadsheet" in message.get_body(("html",)).get_content()
+    (csv_path,) = stored_reports(media)
+    assert "Cy Three" in csv_path.read_text()
+
+
+# --- Recipients ---------------------------------------------------------------------------------
+def test_recipients_are_active_board_members_and_duty_officers_with_an_email(
+    smtp_settings: SMTPServer,
+) -> None:
+    member("Both Roles", director=True, duty_officer=True)
+    member("Old Director", director=True, membership_status="inactive")
+    member("No Mail", duty_officer=True, email="")
+    member("Plain Member")
+    fly(member("Sam Slacker"))
+    result = run_command(COMMAND)
+    assert result.code == 0
+    assert smtp_settings.recipients() == ["both.roles@example.org"]
+    assert "⚠️ [report_duty_delinquents] No Mail has no email address: not sent the report" in result.out
+    assert "no_email=1" in result.out
+
+
+def test_without_any_recipient_nothing_is_saved_or_sent(smtp_settings: SMTPServer, media: Path) -> None:
+    fly(member("Sam Slacker"))
+    result = run_command(COMMAND)
+    assert result.code == 0
+    assert "⚠️ [report_duty_delinquents] No active board member or duty officer has an email address" in (
+        result.out
+    )
+    assert "Found 1 delinquent member among 1 flying · 📧 sent 0" in result.out
+    assert smtp_settings.messages == [] and stored_reports(media) == []
+
+
+# --- Nothing to report, dry run, reruns, bad options -----------------------------------------
+def test_no_delinquents_sends_nothing_and_saves_nothing(
+    smtp_settings: SMTPServer, board: list[Member], media: Path
+) -> None:
+    dutiful = member("Dot Dutiful")
+    fly(dutiful)
+    sheet(IN_WINDOW, assistant_duty_officer=dutiful)
+    result = run_command(COMMAND)
+    assert result.code == 0
+    assert "Found no delinquent members among 1 flying: nothing to report · 📧 sent 0" in result.out
+    assert smtp_settings.messages == [] and stored_reports(media) == []
+    assert not Delivery.objects.exists()
+
+
+def test_a_dry_run_logs_the_findings_and_saves_and_sends_nothing(
+    smtp_settings: SMTPServer, board: list[Member], media: Path
+) -> None:
+    fly(member("Sam Slacker"))
+    result = run_command(COMMAND, "--dry-run", "--verbosity", "2")
+    assert result.code == 0
+    assert "📊 [report_duty_delinquents] Analyzed 3 members (1 flying since 2025-12-01): 1 delinquent" in (
+        result.out
+    )
+    assert "📊 [report_duty_delinquents] Sam Slacker: 1 flight, last 2026-06-13, member for 11 years" in (
+        result.out
+    )
+    assert "🔍 [report_duty_delinquents] Would save the list as CSV (1 rows)" in result.out
+    assert "📧 would send 2" in result.out
+    assert smtp_settings.messages == [] and stored_reports(media) == []
+    assert not Delivery.objects.exists()
+
+
+def test_a_rerun_sends_nothing_twice_and_saves_no_second_csv(
+    smtp_settings: SMTPServer, board: list[Member], media: Path
+) -> None:
+    fly(member("Sam Slacker"))
+    assert run_command(COMMAND).code == 0
+    again = run_command(COMMAND)
+    assert again.code == 0 and "📧 sent 0, 2 already sent" in again.out
+    assert len(smtp_settings.messages) == 2 and len(stored_reports(media)) == 1
+    resent = run_command(COMMAND, "--resend")
+    assert "📧 sent 2" in resent.out and len(stored_reports(media)) == 2
+
+
+def test_a_rerun_after_a_failed_send_sends_only_the_missing_copy(
+    smtp_settings: SMTPServer, board: list[Member], media: Path
+) -> None:
+    fly(member("Sam Slacker"))
+    smtp_settings.reject_recipients.add("dan.duty@example.org")
+    assert run_command(COMMAND).code == ExitCode.FAILED
+    smtp_settings.reject_recipients.clear()
+    retry = run_command(COMMAND)
+    assert retry.code == 0 and "📧 sent 1, 1 already sent" in retry.out
+    assert smtp_settings.recipients() == ["bea.board@example.org", "dan.duty@example.org"]
+    assert len(stored_reports(media)) == 2  # the retry links a fresh copy of the same list
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("--lookback-months", "0"),
+        ("--lookback-months", "-3"),
+        ("--lookback-months", "twelve"),
+        ("--lookback-months", "1201"),
+        ("--min-flights", "0"),
+        ("--min-flights", "1.5"),
+        ("--min-membership-months", "-1"),
+        ("--min-membership-months", "x"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line_and_change_nothing(
+    smtp_settings: SMTPServer, board: list[Member], media: Path, arguments: tuple[str, str]
+) -> None:
+    fly(member("Sam Slacker"))
+    result = run_command(COMMAND, *arguments)
+    assert result.code == ExitCode.USAGE
+    assert len(result.err.strip().splitlines()) == 1
+    assert arguments[0] in result.err
+    assert smtp_settings.messages == [] and stored_reports(media) == []
+    assert not Delivery.objects.exists()
+
+
+# --- Queries do not grow with the data ---------------------------------------------------------
+def build_club(scale: int) -> None:
+    for i in range(3 * scale):
+        member(f"Board{i} Member", director=True)
+    for i in range(5 * scale):
+        pilot = member(f"Pilot{i} Slacker", joined_club=None if i % 2 else datetime.date(2019, 1, 1))
+        fly(pilot)
+        fly(pilot, datetime.date(2026, 3, 3))
+    for i in range(2 * scale):
+        helper = member(f"Helper{i} Good")
+        fly(helper, instructor=helper)
+
+
+def test_the_query_count_does_not_grow_with_the_club() -> None:
+    counts = []
+    for scale in (1, 10):
+        Flight.objects.all().delete()
+        Logsheet.objects.all().delete()
+        Member.objects.all().delete()
+        build_club(scale)
+        with CaptureQueriesContext(connection) as queries:
+            result = run_command(COMMAND, "--dry-run")
+        assert f"{5 * scale} delinquent" in result.out
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+# --- The pieces ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (datetime.date(2026, 12, 1), 12, datetime.date(2025, 12, 1)),
+        (datetime.date(2026, 3, 31), 1, datetime.date(2026, 2, 28)),
+        (datetime.date(2028, 3, 31), 1, datetime.date(2028, 2, 29)),
+        (datetime.date(2026, 1, 15), 1, datetime.date(2025, 12, 15)),
+        (datetime.date(2026, 5, 31), 0, datetime.date(2026, 5, 31)),
+        (datetime.date(2026, 5, 31), 27, datetime.date(2024, 2, 29)),
+    ],
+)
+def test_months_before(day: datetime.date, months: int, expected: datetime.date) -> None:
+    assert months_before(day, months) == expected
+
+
+def test_the_join_date_cutoff_agrees_with_membership_months() -> None:
+    today = datetime.date(2026, 3, 31)
+    probe = Member(joined_club=None)
+    for minimum in (1, 3, 13):
+        cutoff = DelinquencyRules(today, min_membership_months=minimum).joined_by
+        assert cutoff is not None
+        for offset in range(-40, 500):
+            probe.joined_club = today - datetime.timedelta(days=offset)
+            months = probe.membership_months(today)
+            assert (months is not None and months >= minimum) == (probe.joined_club <= cutoff)
+
+
+@pytest.mark.parametrize(
+    ("months", "text"),
+    [
+        (None, "unknown"),
+        (0, "0 months"),
+        (1, "1 month"),
+        (12, "1 year"),
+        (14, "1 year 2 months"),
+        (25, "2 years 1 month"),
+    ],
+)
+def test_membership_length(months: int | None, text: str) -> None:
+    assert membership_length(months) == text
+
+
+def test_an_absolute_storage_url_is_kept_and_a_relative_one_gets_the_site(settings: Any) -> None:
+    settings.SITE_URL = "https://club.example.org"
+    assert absolute_url("https://bucket.example.com/r/x.csv") == "https://bucket.example.com/r/x.csv"
+    assert absolute_url("/media/r/x.csv") == "https://club.example.org/media/r/x.csv"
+    assert absolute_url("media/r/x.csv") == "https://club.example.org/media/r/x.csv"
+
+
+def build_large_club(members: int, logsheets: int, flights: int) -> None:
+    """A club of the given size over ten years, with bulk inserts (seeded, so runs compare)."""
+    rng = random.Random(20261201)
+    statuses = ["full"] * 8 + ["student", "inactive"]
+    Member.objects.bulk_create(
+        Member(
+            username=f"bench{i}",
+            first_name=f"Bench{i}",
+            last_name="Member",
+            email=f"bench{i}@example.org",
+            membership_status=rng.choice(statuses),
+            joined_club=datetime.date(2010, 1, 1) + datetime.timedelta(days=rng.randrange(6000)),
+            director=i < 9,
+            duty_officer=i % 50 == 0,
+            treasurer=i == 1,
+        )
+        for i in range(members)
+    )
+    ids = list(Member.objects.values_list("pk", flat=True))
+    crew = ids[: members // 10]
+    fields = [AirfieldFactory(identifier=f"B{n}", name="Bench field") for n in range(4)]
+    first = TODAY - datetime.timedelta(days=logsheets // len(fields))
+    Logsheet.objects.bulk_create(
+        Logsheet(
+            log_date=first + datetime.timedelta(days=n // len(fields)),
+            airfield=fields[n % len(fields)],
+            finalized=rng.random() < 0.95,
+            duty_officer_id=rng.choice(crew),
+            duty_instructor_id=rng.choice(crew),
+            tow_pilot_id=rng.choice(crew),
+        )
+        for n in range(logsheets)
+    )
+    sheet_ids = list(Logsheet.objects.values_list("pk", flat=True))
+    Flight.objects.bulk_create(
+        (
+            Flight(
+                logsheet_id=rng.choice(sheet_ids),
+                pilot_id=rng.choice(ids),
+                instructor_id=rng.choice(crew) if rng.random() < 0.3 else None,
+                tow_pilot_id=rng.choice(crew),
+            )
+            for _ in range(flights)
+        ),
+        batch_size=5000,
+    )
+
+
+# --- Benchmark (M2S_BENCHMARK=1 TEST_DB=postgres pytest -k benchmark -s) ---------------------
+@pytest.mark.skipif(not os.environ.get("M2S_BENCHMARK"), reason="set M2S_BENCHMARK=1 to run the benchmark")
+def test_benchmark_7500_members_100000_flights() -> None:
+    build_large_club(members=7500, logsheets=10000, flights=100000)
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        report = find_delinquents(DelinquencyRules(TODAY))
+    elapsed = time.perf_counter() - started
+    print(f"\nfind_delinquents: {elapsed:.3f}s, {len(queries)} queries, {len(report.delinquents)} delinquent")
+    started = time.perf_counter()
+    result = run_command(COMMAND, "--dry-run")
+    print(f"dry run: {time.perf_counter() - started:.3f}s\n{result.out}")
+    assert elapsed < 1.0
