@@ -606,16 +606,17 @@ class SectionBuilder:
         ]
 
     def _count_delinquents(self) -> int:
-        """The duty rule applied to what was built (the summary reports this, tests re-derive it)."""
+        """The duty rule applied to what was built (the summary reports this; tests re-derive it)."""
         today = self.cal.today
+
+        def owes_duty(member: Member) -> bool:
+            months = member.membership_months(today)
+            return member.is_active_member and not member.treasurer and (months is None or months >= 3)
+
         return sum(
             1
             for person in self.by_pk.values()
-            if person.member.is_active_member
-            and not person.member.treasurer
-            and (person.member.membership_months(today) or 3) >= 3
-            and person.pk in self.flew
-            and person.pk not in self.did_duty
+            if owes_duty(person.member) and person.pk in self.flew and person.pk not in self.did_duty
         )
 
     # The duty roster ---------------------------------------------------------------------------

@@ -66,11 +66,11 @@ def overdue_sprs(today: datetime.date = TODAY) -> dict[tuple[int, int, datetime.
     return {lesson: (today - lesson[2]).days for lesson in lessons}
 
 
-def duty_delinquents(today: datetime.date = TODAY) -> list[Member]:
+def duty_delinquents(today: datetime.date = TODAY, since: datetime.date | None = None) -> list[Member]:
     """report_duty_delinquents: active, not the treasurer, a member 3+ months (or unknown), flew on
-    a finalized logsheet in the last 12 months and did no duty on one."""
-    year = Logsheet.objects.filter(finalized=True, log_date__gt=today.replace(year=today.year - 1))
-    year = year.filter(log_date__lte=today)
+    a finalized logsheet in the last 12 months (from ``since``) and did no duty on one."""
+    since = since or today.replace(year=today.year - 1)
+    year = Logsheet.objects.filter(finalized=True, log_date__gte=since, log_date__lte=today)
     duty: set[int] = set()
     for field in CREW_FIELDS:
         duty |= set(year.exclude(**{field: None}).values_list(field, flat=True))
@@ -171,22 +171,32 @@ def test_exactly_one_overdue_spr_and_it_is_at_final_level() -> None:
     assert 30 <= overdue[(student, instructor, day)] < 90
     assert Member.objects.get(pk=student).membership_status == "student"
     assert Flight.objects.filter(pilot=student, instructor=instructor, logsheet__log_date=day).count() == 1
-    # Lessons of the last few days may still be waiting for their report: that's normal.
-    recent = Flight.objects.filter(instructor__isnull=False, logsheet__log_date__gte=TODAY - 6 * DAYS)
-    assert all(TODAY - f.logsheet.log_date < 7 * DAYS for f in recent)
+    # However a job reads the rule (any age, finalized or not), no other lesson 7+ days old lacks
+    # its report; only lessons of the last few days may still be waiting, which is normal.
+    report = InstructionReport.objects.filter(
+        student=OuterRef("pilot"),
+        instructor=OuterRef("instructor"),
+        report_date=OuterRef("logsheet__log_date"),
+    )
+    unreported = Flight.objects.filter(instructor__isnull=False).exclude(Exists(report))
+    late = {(f.pilot_id, f.instructor_id, f.logsheet.log_date) for f in unreported.select_related("logsheet")}
+    assert {lesson for lesson in late if TODAY - lesson[2] >= 7 * DAYS} == {(student, instructor, day)}
 
 
 def test_exactly_nineteen_duty_delinquents_and_the_edge_cases_are_left_out() -> None:
     seed()
     delinquents = duty_delinquents()
     assert len(delinquents) == 19
-    names = {m.pk for m in delinquents}
+    delinquent_ids = {m.pk for m in delinquents}
+    # The same 19 however a job counts "the last 12 months".
+    for since in (TODAY - 365 * DAYS, TODAY - 366 * DAYS, datetime.date(2025, 11, 1), TODAY - 359 * DAYS):
+        assert {m.pk for m in duty_delinquents(since=since)} == delinquent_ids
     treasurer = Member.objects.get(treasurer=True)
     new_member = Member.objects.get(joined_club=TODAY - 60 * DAYS)
     year_flights = Flight.objects.filter(logsheet__finalized=True, logsheet__log_date__gte=TODAY - 358 * DAYS)
     flew = set(year_flights.values_list("pilot", flat=True))
     for left_out in (treasurer, new_member):
-        assert left_out.pk in flew and left_out.pk not in names
+        assert left_out.pk in flew and left_out.pk not in delinquent_ids
     # Flew this year, but inactive, disabled or not a member.
     not_active = Member.objects.filter(
         Q(is_active=False) | ~Q(membership_status__in=settings.ACTIVE_MEMBERSHIP_STATUSES)
@@ -195,14 +205,14 @@ def test_exactly_nineteen_duty_delinquents_and_the_edge_cases_are_left_out() -> 
     # Flew only on the aging (unfinalized) logsheet: not counted.
     aging = aging_logsheets()[0]
     only_open = [f.pilot for f in aging.flights.all() if f.pilot_id not in flew]
-    assert only_open and not {m.pk for m in only_open} & names
+    assert only_open and not {m.pk for m in only_open} & delinquent_ids
     # Duty only on the aging logsheet does not count: that assistant duty officer is delinquent.
-    assert aging.assistant_duty_officer_id in names
+    assert aging.assistant_duty_officer_id in delinquent_ids
     # The last duty more than a year ago does not count either.
     old_officers = set(
         Logsheet.objects.filter(log_date__lt=TODAY - 400 * DAYS).values_list("duty_officer", flat=True)
     )
-    assert old_officers & names
+    assert old_officers & delinquent_ids
     assert any(m.joined_club is None for m in delinquents)
 
 
