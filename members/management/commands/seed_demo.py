@@ -1,0 +1,75 @@
+"""``manage.py seed_demo``: build the deterministic demo club (see docs/demo-club.md)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from members.demo import MAX_SCALE, ClubNotEmpty, build_demo_club, summary_lines
+from utils.clock import club_today
+from utils.cronjob import iso_date, positive_int
+from utils.exitcodes import ExitCode
+
+
+class Command(BaseCommand):
+    help = (
+        "Build a deterministic demo club: members, a year of flying, the duty roster and maintenance, "
+        "with known findings for every scheduled job. Same --seed, --scale and --today: same data."
+    )
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+
+        def one_line_error(message: str) -> None:  # argparse would print the usage first
+            if parser.called_from_command_line:
+                sys.stderr.write(f"seed_demo: bad arguments: {message} (see --help)\n")
+                sys.exit(ExitCode.USAGE)
+            raise CommandError(f"Error: {message}", returncode=ExitCode.USAGE)
+
+        parser.error = one_line_error  # type: ignore[method-assign]
+        return parser
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--scale",
+            type=positive_int,
+            default=1,
+            help=f"Copies of the 75-member club to build (1-{MAX_SCALE}); findings multiply. Default 1.",
+        )
+        parser.add_argument("--seed", type=int, default=1, help="Random seed. Default 1.")
+        parser.add_argument(
+            "--today",
+            type=iso_date,
+            help="The day the data is built around (YYYY-MM-DD). Default: the club's today.",
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Delete all club data first (members except superusers), in the same transaction.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        scale = options["scale"]
+        if scale > MAX_SCALE:
+            raise CommandError(f"--scale {scale} is more than {MAX_SCALE}", returncode=ExitCode.USAGE)
+
+        def progress(done: int, total: int) -> None:
+            if options["verbosity"] >= 2 and (done % 10 == 0 or done == total):
+                self.stdout.write(f"  {done}/{total} sections built")
+
+        try:
+            club = build_demo_club(
+                scale=scale,
+                seed=options["seed"],
+                today=options["today"] or club_today(),
+                reset=options["reset"],
+                progress=progress,
+            )
+        except ClubNotEmpty as exc:
+            raise CommandError(
+                f"the database already holds club data ({exc}); nothing changed. Use --reset to replace it.",
+                returncode=ExitCode.USAGE,
+            ) from None
+        self.stdout.write("\n".join(summary_lines(club)))
