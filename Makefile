@@ -5,8 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+# checkov pins its own dependencies: it lives in a virtualenv of its own.
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed-$(shell cat requirements-tools.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-sqlite test-postgres lint check venv clean
+.PHONY: demo test lint venv tools clean build push render validate deploy trigger suspend resume logs status clean-jobs security-scan
 
 venv: $(STAMP)
 
@@ -17,17 +20,29 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
-# The demo runs on the embedded SQLite database in var/ with DEBUG on (no secrets needed).
+tools: $(TOOLS_STAMP)
+
+$(TOOLS_STAMP): requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet -r requirements-tools.txt
+	rm -f $(TOOLS)/.installed-* && touch $@
+
+# The demo runs on the embedded SQLite database in var/ with DEBUG on (no secrets needed):
+# it builds the demo club (docs/demo-club.md) and runs every scheduled job as a dry run.
+JOBS := notify_aging_logsheets send_duty_preop_emails expire_ad_hoc_days notify_late_sprs \
+        send_maintenance_digest report_duty_delinquents
 demo: export DEBUG = 1
 demo: venv
 	$(PY) manage.py migrate --no-input -v0
+	$(PY) manage.py seed_demo --reset
+	@for job in $(JOBS); do echo; $(PY) manage.py $$job --dry-run || exit $$?; done
+	@echo
 	$(PY) manage.py test_cronjob --units 3
-	$(PY) manage.py test_cronjob --units 3 --dry-run
 	$(PY) manage.py cron_status
 
 # The whole suite on SQLite, then again on PostgreSQL (127.0.0.1:5432, or TEST_POSTGRES_URL).
 # PostgreSQL tests skip with the reason when it is unreachable; REQUIRE_POSTGRES=1 fails instead.
-test: venv
+test: venv tools
 	$(PY) -m pytest
 	TEST_DB=postgres $(PY) -m pytest -m "not processes"
 
@@ -39,3 +54,60 @@ lint: venv
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+
+# --- Operator toolbox: thin wrappers around docker and kubectl (see docs/deployment.md) ---
+IMAGE ?= manage2soar
+TAG ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+NAMESPACE ?= manage2soar
+KUBECTL ?= kubectl
+K := $(KUBECTL) --namespace $(NAMESPACE)
+CRONJOB = $(subst _,-,$(JOB))
+OVERLAY := build/overlay
+
+build:  ## build the image IMAGE:TAG
+	docker build --tag $(IMAGE):$(TAG) .
+
+push:  ## push IMAGE:TAG to its registry
+	docker push $(IMAGE):$(TAG)
+
+render: venv  ## write k8s-cronjobs.yaml and k8s/cronjobs.yaml from the job registry
+	$(PY) manage.py render_cronjobs
+
+validate: venv  ## check the rendered files are current and every manifest is strictly valid
+	$(PY) manage.py render_cronjobs --check
+	$(PY) manage.py validate_manifests
+
+deploy:  ## apply k8s/ with IMAGE:TAG, run the migration Job, wait for the web rollout
+	rm -rf $(OVERLAY) && mkdir -p $(OVERLAY)
+	printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../k8s\nimages:\n  - name: manage2soar\n    newName: $(IMAGE)\n    newTag: "$(TAG)"\n' > $(OVERLAY)/kustomization.yaml
+	$(K) delete job manage2soar-migrate --ignore-not-found
+	$(KUBECTL) apply --kustomize $(OVERLAY)
+	$(K) wait --for=condition=complete --timeout=600s job/manage2soar-migrate
+	$(K) rollout status deployment/manage2soar-web --timeout=300s
+
+trigger:  ## run JOB now: kubectl create job --from=cronjob/JOB
+	@test -n "$(JOB)" || (echo "usage: make trigger JOB=notify-late-sprs" >&2; exit 2)
+	$(K) create job --from=cronjob/$(CRONJOB) $(CRONJOB)-manual-$$(date +%s)
+
+suspend:  ## stop scheduling JOB (runs in progress finish)
+	@test -n "$(JOB)" || (echo "usage: make suspend JOB=notify-late-sprs" >&2; exit 2)
+	$(K) patch cronjob $(CRONJOB) --type=merge --patch '{"spec":{"suspend":true}}'
+
+resume:  ## schedule JOB again
+	@test -n "$(JOB)" || (echo "usage: make resume JOB=notify-late-sprs" >&2; exit 2)
+	$(K) patch cronjob $(CRONJOB) --type=merge --patch '{"spec":{"suspend":false}}'
+
+logs:  ## logs of JOB's latest run
+	@test -n "$(JOB)" || (echo "usage: make logs JOB=notify-late-sprs" >&2; exit 2)
+	$(K) logs --tail=500 $$($(K) get jobs --selector manage2soar.org/job=$(CRONJOB) --sort-by=.metadata.creationTimestamp --output name | tail -n 1)
+
+status:  ## CronJobs and recent Jobs, then the run history as the app sees it
+	$(K) get cronjobs,jobs --selector app.kubernetes.io/part-of=manage2soar
+	$(K) exec deployment/manage2soar-web -- python manage.py cron_status
+
+clean-jobs:  ## delete finished (succeeded) Jobs of the CronJobs
+	$(K) delete jobs --selector app.kubernetes.io/component=cronjob --field-selector status.successful=1
+
+security-scan: tools  ## checkov on k8s/, k8s-cronjobs.yaml and the Dockerfile (0 failed checks)
+	$(TOOLS)/bin/checkov --config-file .checkov.yaml --directory k8s
+	$(TOOLS)/bin/checkov --config-file .checkov.yaml --file k8s-cronjobs.yaml --file Dockerfile

@@ -20,10 +20,13 @@ class _StrippedFileAwareMapping(environ.fileaware_mapping.FileAwareMapping):
     """``X_FILE`` support that ignores the newline editors and ``kubectl create secret`` leave."""
 
     def __getitem__(self, key: str) -> str:
-        value = super().__getitem__(key)
-        if self.env.get(key + "_FILE"):
-            value = value.rstrip("\r\n")
-        return value
+        path = self.env.get(key + "_FILE")
+        if not path:
+            return super().__getitem__(key)
+        try:
+            return super().__getitem__(key).rstrip("\r\n")
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{key}_FILE={path}: cannot read it ({exc.strerror})") from None
 
 
 class _Env(environ.Env):
@@ -72,6 +75,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "utils.middleware.HealthCheckMiddleware",  # first: probes come by pod IP, not a host name
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -147,6 +151,11 @@ USE_I18N = False
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed copies made by collectstatic at image build time, served by WhiteNoise.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 
@@ -167,6 +176,8 @@ if CRONJOB_LEASE_SECONDS < 3:
     raise ImproperlyConfigured(
         f"CRONJOB_LEASE_SECONDS={CRONJOB_LEASE_SECONDS} is too short (at least 3 seconds)"
     )
+# The zone the CronJobs' schedules are evaluated in (render_cronjobs); a job may set its own.
+CRONJOB_TIMEZONE = env.str("CRONJOB_TIMEZONE", default="Etc/UTC")
 CRONJOB_LOG_FORMAT = env.str("CRONJOB_LOG_FORMAT", default="text")
 if CRONJOB_LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured(f"CRONJOB_LOG_FORMAT={CRONJOB_LOG_FORMAT!r} must be text or json")
@@ -180,7 +191,16 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if env.bool("BEHIND_TLS_PROXY", default=False):
+    # TLS ends at the ingress. Probes reach the pod over plain HTTP, but they are answered by
+    # HealthCheckMiddleware before the redirect to HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    # HSTS for subdomains and the preload list bind the club's whole domain, which hosts other
+    # sites too: opt in with the variables above, not by default.
+    SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
 LOGGING = {
     "version": 1,

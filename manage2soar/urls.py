@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, re_path
 
 from utils import views
 
 admin.autodiscover()
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
-    path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # Files in the local media folder (reports such as the duty-delinquency CSV) are member
+    # data: staff only. With Google Cloud Storage configured, links point at the bucket instead.
+    re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", views.media, name="media"),
 ]

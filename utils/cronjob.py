@@ -46,7 +46,9 @@ class BaseCronJobCommand(BaseCommand):
     # Schedule facts, read by the job registry (utils.registry); None = not scheduled.
     schedule: ClassVar[str | None] = None
     schedule_timezone: ClassVar[str | None] = None  # None: the deployment's default zone
-    resource_class: ClassVar[str] = "light"
+    resource_class: ClassVar[str] = "light"  # see utils.registry.RESOURCE_CLASSES
+    # A slot missed (cluster down, controller late) may still start this long after its time.
+    starting_deadline: ClassVar[datetime.timedelta] = datetime.timedelta(minutes=15)
     # A job that sends notices gets --resend (send again what the ledger says was sent today).
     sends_notices: ClassVar[bool] = False
 

@@ -1,17 +1,43 @@
 """The job registry: every management command that subclasses BaseCronJobCommand.
 
-Schedules live on the command classes; manifests, the local scheduler, ``cron_status`` and the
-docs are derived from this registry.
+Schedules live on the command classes; the Kubernetes manifests, the local scheduler,
+``cron_status`` and the docs are derived from this registry.
 """
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
 
+from django.conf import settings
 from django.core.management import get_commands
 
 from utils.cronjob import BaseCronJobCommand
+
+# Kubernetes resources of each class of job: (requests, limits) as (memory, cpu).
+RESOURCE_CLASSES: dict[str, dict[str, dict[str, str]]] = {
+    "light": {"requests": {"memory": "64Mi", "cpu": "50m"}, "limits": {"memory": "128Mi", "cpu": "100m"}},
+    "heavy": {"requests": {"memory": "128Mi", "cpu": "100m"}, "limits": {"memory": "256Mi", "cpu": "200m"}},
+}
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """The schedule facts of one scheduled command."""
+
+    command: str  # the management command, e.g. notify_late_sprs
+    schedule: str  # cron expression
+    timezone: str  # IANA zone the schedule is evaluated in
+    deadline: datetime.timedelta  # max_execution_time = the Job's activeDeadlineSeconds
+    starting_deadline: datetime.timedelta  # how late a missed slot may still start
+    resource_class: str
+    help: str
+
+    @property
+    def cronjob_name(self) -> str:
+        return self.command.replace("_", "-")
 
 
 @cache
@@ -30,3 +56,28 @@ def cron_commands() -> dict[str, type[BaseCronJobCommand]]:
 def scheduled_jobs() -> dict[str, type[BaseCronJobCommand]]:
     """The cron commands that declare a schedule (the ones Kubernetes runs)."""
     return {name: cls for name, cls in cron_commands().items() if cls.schedule}
+
+
+def job_specs(default_timezone: str | None = None) -> list[JobSpec]:
+    """The schedule facts of every scheduled command, in name order.
+
+    A job's zone is its own ``schedule_timezone``, else ``default_timezone``, else the
+    ``CRONJOB_TIMEZONE`` setting (Etc/UTC unless set): one setting makes them all club-local.
+    """
+    zone = default_timezone or settings.CRONJOB_TIMEZONE
+    specs = []
+    for name, cls in scheduled_jobs().items():
+        if cls.max_execution_time is None:
+            raise ValueError(f"{name} is scheduled but sets no max_execution_time")
+        specs.append(
+            JobSpec(
+                command=name,
+                schedule=cls.schedule or "",
+                timezone=cls.schedule_timezone or zone,
+                deadline=cls.max_execution_time,
+                starting_deadline=cls.starting_deadline,
+                resource_class=cls.resource_class,
+                help=str(cls.help),
+            )
+        )
+    return specs

@@ -1,9 +1,12 @@
-"""Health endpoints for the web Deployment's probes."""
+"""Health endpoints for the web Deployment's probes, and staff access to stored reports."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
+from django.views.static import serve
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -19,3 +22,9 @@ def readyz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return HttpResponse("database unreachable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+@staff_member_required
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """A file of the local media folder (reports hold member data: staff only)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)

@@ -6,10 +6,7 @@ import csv
 import datetime
 import io
 import itertools
-import os
-import random
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -472,66 +469,3 @@ def test_an_absolute_storage_url_is_kept_and_a_relative_one_gets_the_site(settin
     assert absolute_url("https://bucket.example.com/r/x.csv") == "https://bucket.example.com/r/x.csv"
     assert absolute_url("/media/r/x.csv") == "https://club.example.org/media/r/x.csv"
     assert absolute_url("media/r/x.csv") == "https://club.example.org/media/r/x.csv"
-
-
-def build_large_club(members: int, logsheets: int, flights: int) -> None:
-    """A club of the given size over ten years, with bulk inserts (seeded, so runs compare)."""
-    rng = random.Random(20261201)
-    statuses = ["full"] * 8 + ["student", "inactive"]
-    Member.objects.bulk_create(
-        Member(
-            username=f"bench{i}",
-            first_name=f"Bench{i}",
-            last_name="Member",
-            email=f"bench{i}@example.org",
-            membership_status=rng.choice(statuses),
-            joined_club=datetime.date(2010, 1, 1) + datetime.timedelta(days=rng.randrange(6000)),
-            director=i < 9,
-            duty_officer=i % 50 == 0,
-            treasurer=i == 1,
-        )
-        for i in range(members)
-    )
-    ids = list(Member.objects.values_list("pk", flat=True))
-    crew = ids[: members // 10]
-    fields = [AirfieldFactory(identifier=f"B{n}", name="Bench field") for n in range(4)]
-    first = TODAY - datetime.timedelta(days=logsheets // len(fields))
-    Logsheet.objects.bulk_create(
-        Logsheet(
-            log_date=first + datetime.timedelta(days=n // len(fields)),
-            airfield=fields[n % len(fields)],
-            finalized=rng.random() < 0.95,
-            duty_officer_id=rng.choice(crew),
-            duty_instructor_id=rng.choice(crew),
-            tow_pilot_id=rng.choice(crew),
-        )
-        for n in range(logsheets)
-    )
-    sheet_ids = list(Logsheet.objects.values_list("pk", flat=True))
-    Flight.objects.bulk_create(
-        (
-            Flight(
-                logsheet_id=rng.choice(sheet_ids),
-                pilot_id=rng.choice(ids),
-                instructor_id=rng.choice(crew) if rng.random() < 0.3 else None,
-                tow_pilot_id=rng.choice(crew),
-            )
-            for _ in range(flights)
-        ),
-        batch_size=5000,
-    )
-
-
-# --- Benchmark (M2S_BENCHMARK=1 TEST_DB=postgres pytest -k benchmark -s) ---------------------
-@pytest.mark.skipif(not os.environ.get("M2S_BENCHMARK"), reason="set M2S_BENCHMARK=1 to run the benchmark")
-def test_benchmark_7500_members_100000_flights() -> None:
-    build_large_club(members=7500, logsheets=10000, flights=100000)
-    started = time.perf_counter()
-    with CaptureQueriesContext(connection) as queries:
-        report = find_delinquents(DelinquencyRules(TODAY))
-    elapsed = time.perf_counter() - started
-    print(f"\nfind_delinquents: {elapsed:.3f}s, {len(queries)} queries, {len(report.delinquents)} delinquent")
-    started = time.perf_counter()
-    result = run_command(COMMAND, "--dry-run")
-    print(f"dry run: {time.perf_counter() - started:.3f}s\n{result.out}")
-    assert elapsed < 1.0

@@ -108,7 +108,8 @@ def test_each_crew_member_is_briefed_with_the_crew_maintenance_and_a_calendar_ev
     assert "Tow pilot: Cy Pilot" in str(event["DESCRIPTION"])
     cy_event = events_of(by_recipient(smtp_settings)[cy.email])[0]
     assert str(cy_event["SUMMARY"]) == "Tow pilot — KFRR Front Royal"
-    assert Delivery.objects.filter(kind="duty_preop", day=datetime.date(2026, 11, 23), status="sent").count() == 3
+    sent = Delivery.objects.filter(kind="duty_preop", day=datetime.date(2026, 11, 23), status="sent")
+    assert sent.count() == 3
 
 
 def test_a_member_with_two_roles_gets_one_email_and_one_event_per_role(smtp_settings: SMTPServer) -> None:

@@ -34,3 +34,15 @@ def test_runs_are_read_only_in_the_admin(admin_client: Client) -> None:
     assert response.status_code == 403
     run.refresh_from_db()
     assert run.status == "running"
+
+
+def test_stored_reports_are_served_to_staff_only(
+    client: Client, admin_client: Client, settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "r.csv").write_text("member,flights\n")
+    anonymous = client.get("/media/reports/r.csv")
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
+    staff = admin_client.get("/media/reports/r.csv")
+    assert staff.status_code == 200 and b"".join(staff.streaming_content) == b"member,flights\n"
