@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1
 TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed-$(shell cat requirements-tools.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint venv tools clean build push render validate deploy trigger suspend resume logs status clean-jobs security-scan
+.PHONY: demo test faults bench lint venv tools clean build push render validate deploy trigger suspend resume logs status clean-jobs security-scan
 
 venv: $(STAMP)
 
@@ -43,8 +43,13 @@ demo: venv
 # The whole suite on SQLite, then again on PostgreSQL (127.0.0.1:5432, or TEST_POSTGRES_URL).
 # PostgreSQL tests skip with the reason when it is unreachable; REQUIRE_POSTGRES=1 fails instead.
 test: venv tools
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not faults"
 	TEST_DB=postgres $(PY) -m pytest -m "not processes"
+	$(MAKE) faults
+
+# Fault injection on real processes and real databases (PostgreSQL, SQLite, MariaDB).
+faults: venv
+	$(PY) -m pytest -m faults
 
 lint: venv
 	$(PY) -m ruff check .

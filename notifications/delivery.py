@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.message import make_msgid
+from django.db import DatabaseError, connections
 from django.db.models import F
 from django.utils import timezone
 
@@ -76,9 +77,7 @@ class Outbox:
             job.log("failed", f"Could not send {notice.kind} to {notice.describe}: {error}")
             job.count("failed")
             return self.FAILED
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=Delivery.Status.SENT, sent_at=timezone.now(), error=""
-        )
+        _record_sent(delivery.pk)
         job.log("sent", f"Sent {notice.email.subject!r} to {notice.describe}")
         job.count("sent")
         return self.SENT
@@ -131,6 +130,19 @@ class Outbox:
         message.connection = self._connection
         message.extra_headers["Message-ID"] = delivery.message_id
         message.send()
+
+
+def _record_sent(pk: int) -> None:
+    """Mark a delivery sent. The message is out: if the database connection broke meanwhile,
+    record it on a new connection before letting the error end the run (exit 75), so the next
+    run doesn't send it again."""
+    mark = Delivery.objects.filter(pk=pk)
+    try:
+        mark.update(status=Delivery.Status.SENT, sent_at=timezone.now(), error="")
+    except DatabaseError:
+        connections["default"].close()
+        mark.update(status=Delivery.Status.SENT, sent_at=timezone.now(), error="")
+        raise
 
 
 def _message_id() -> str:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_MARIADB_URL = "mysql://root@127.0.0.1:3306/mysql"
 # Tables the multi-process tests write; emptied between tests.
 JOB_TABLES = ("utils_cronjobrun", "utils_cronjoblock")
 
@@ -26,6 +27,36 @@ JOB_TABLES = ("utils_cronjobrun", "utils_cronjoblock")
 def postgres_url(dbname: str) -> str:
     base = urlsplit(os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     return urlunsplit(base._replace(path=f"/{dbname}"))
+
+
+def mariadb_url(dbname: str) -> str:
+    base = urlsplit(os.environ.get("TEST_MARIADB_URL", DEFAULT_MARIADB_URL))
+    return urlunsplit(base._replace(path=f"/{dbname}"))
+
+
+def _mariadb_connect(dbname: str | None = None):  # type: ignore[no-untyped-def]
+    import MySQLdb
+
+    url = urlsplit(mariadb_url(dbname or "mysql"))
+    return MySQLdb.connect(
+        host=url.hostname or "127.0.0.1",
+        port=url.port or 3306,
+        user=url.username or "root",
+        password=url.password or "",
+        database=dbname or "mysql",
+        connect_timeout=3,
+        autocommit=True,
+    )
+
+
+@functools.cache
+def mariadb_problem() -> str | None:
+    """None when MariaDB answers, else why not (one line)."""
+    try:
+        _mariadb_connect().close()
+    except Exception as exc:  # noqa: BLE001 - the driver missing is a reason too
+        return (str(exc).strip().splitlines() or ["unknown error"])[0]
+    return None
 
 
 @functools.cache
@@ -77,12 +108,17 @@ class ScratchDatabase:
         elif backend == "postgres":
             self.name = f"m2s_scratch_{suffix}"
             self.url = postgres_url(self.name)
+        elif backend == "mariadb":
+            self.name = f"m2s_scratch_{suffix}"
+            self.url = mariadb_url(self.name)
         else:
             raise ValueError(f"unknown backend {backend!r}")
 
     def create(self) -> ScratchDatabase:
         if self.backend == "postgres":
             self._admin(f'CREATE DATABASE "{self.name}"')
+        elif self.backend == "mariadb":
+            self._admin(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4")
         result = run_manage("migrate", "--no-input", "-v0", env=manage_env(self.url))
         if result.returncode != 0:
             raise RuntimeError(f"migrate failed on {self.backend}: {result.stderr[-2000:]}")
@@ -91,10 +127,19 @@ class ScratchDatabase:
     def drop(self) -> None:
         if self.backend == "postgres":
             self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        elif self.backend == "mariadb":
+            self._admin(f"DROP DATABASE IF EXISTS `{self.name}`")
         else:
             self._dir.cleanup()
 
     def _admin(self, sql: str) -> None:
+        if self.backend == "mariadb":
+            conn = _mariadb_connect()
+            try:
+                conn.cursor().execute(sql)
+            finally:
+                conn.close()
+            return
         import psycopg2
 
         conn = psycopg2.connect(postgres_url("postgres"))
@@ -113,6 +158,8 @@ class ScratchDatabase:
             conn = psycopg2.connect(self.url)
             conn.autocommit = True
             return conn
+        if self.backend == "mariadb":
+            return _mariadb_connect(self.name)
         return sqlite3.connect(urlsplit(self.url).path, isolation_level=None, timeout=30)
 
     def query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -123,7 +170,7 @@ class ScratchDatabase:
                 sql = sql.replace("%s", "?")
             cursor = conn.cursor()
             cursor.execute(sql, params)
-            rows = cursor.fetchall() if cursor.description else []
+            rows = [tuple(row) for row in cursor.fetchall()] if cursor.description else []
             cursor.close()
             return rows
         finally:

@@ -1,9 +1,10 @@
 """pytest plugin (loaded with ``-p`` from pytest.ini, before Django's settings are read).
 
 ``TEST_DB`` chooses the database the suite runs on: ``sqlite`` (default) or ``postgres``.
-PostgreSQL lives at ``TEST_POSTGRES_URL`` (default postgres://postgres@127.0.0.1:5432/postgres);
-tests create their own databases there. When it is unreachable its tests are skipped with the
-reason, unless ``REQUIRE_POSTGRES=1``, which turns the skip into a failure.
+PostgreSQL lives at ``TEST_POSTGRES_URL`` (default postgres://postgres@127.0.0.1:5432/postgres)
+and MariaDB at ``TEST_MARIADB_URL`` (default mysql://root@127.0.0.1:3306/mysql); tests create
+their own databases there. When a server is unreachable its tests are skipped with the reason,
+unless ``REQUIRE_POSTGRES=1`` / ``REQUIRE_MARIADB=1``, which turn the skip into a failure.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ else:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "processes: starts real manage.py processes")
     config.addinivalue_line("markers", "postgres: needs the PostgreSQL server")
+    config.addinivalue_line("markers", "mariadb: needs the MariaDB server")
+    config.addinivalue_line("markers", "faults: fault injection on real processes (make faults)")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -44,14 +47,23 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    needs_postgres = [item for item in items if TEST_DB == "postgres" or item.get_closest_marker("postgres")]
-    if not needs_postgres:
-        return
-    problem = databases.postgres_problem()
-    if problem is None:
-        return
-    if os.environ.get("REQUIRE_POSTGRES") == "1":
-        raise pytest.UsageError(f"REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: {problem}")
-    skip = pytest.mark.skip(reason=f"PostgreSQL unreachable: {problem}")
-    for item in needs_postgres:
-        item.add_marker(skip)
+    servers = (
+        ("postgres", "PostgreSQL", "REQUIRE_POSTGRES", databases.postgres_problem),
+        ("mariadb", "MariaDB", "REQUIRE_MARIADB", databases.mariadb_problem),
+    )
+    for marker, name, required, problem_of in servers:
+        needing = [
+            item
+            for item in items
+            if item.get_closest_marker(marker) or (marker == "postgres" and TEST_DB == "postgres")
+        ]
+        if not needing:
+            continue
+        problem = problem_of()
+        if problem is None:
+            continue
+        if os.environ.get(required) == "1":
+            raise pytest.UsageError(f"{required}=1 but {name} is unreachable: {problem}")
+        skip = pytest.mark.skip(reason=f"{name} unreachable: {problem}")
+        for item in needing:
+            item.add_marker(skip)

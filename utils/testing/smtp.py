@@ -1,8 +1,10 @@
 """A real SMTP server on loopback (aiosmtpd) that records what it accepts.
 
 ``SMTPServer(refuse=[451])`` answers the first DATA commands with the given codes before
-accepting, to show retries; ``stall_after=n`` makes it hold the (n+1)-th message until
-``release()`` so a test can kill a sender in the middle of sending.
+accepting, to show retries. ``hold_after=n`` holds the (n+1)-th transaction at MAIL FROM until
+``release()``: a sender killed there has not handed that message over. ``stall_data_after=n``
+holds it after the message body, before the final reply: the in-doubt window of SMTP, where a
+message may be delivered although its sender never heard so.
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ class _Handler:
     def __init__(self, server: SMTPServer) -> None:
         self.server = server
 
+    async def handle_MAIL(
+        self, smtp: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        await self.server._hold_before(self.server.hold_after)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(
         self, smtp: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
@@ -40,33 +50,48 @@ class _Handler:
 
 
 class SMTPServer:
-    def __init__(self, refuse: list[int] | None = None, stall_after: int | None = None) -> None:
+    def __init__(
+        self,
+        refuse: list[int] | None = None,
+        hold_after: int | None = None,
+        stall_data_after: int | None = None,
+    ) -> None:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse = list(refuse or [])
         self.reject_recipients: set[str] = set()
-        self.stall_after = stall_after
-        self.stalled = threading.Event()
+        self.hold_after = hold_after
+        self.stall_data_after = stall_data_after
+        self.holding = threading.Event()
         self._release = threading.Event()
         self._lock = threading.Lock()
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
-    async def _receive(self, envelope: Any) -> str:
+    async def _hold_before(self, threshold: int | None) -> None:
+        """Hold this transaction until release() once ``threshold`` messages were accepted."""
         import asyncio
 
         with self._lock:
-            if self.refuse:
-                return f"{self.refuse.pop(0)} Try again later"
-            stall = self.stall_after is not None and len(self.messages) >= self.stall_after
-        if stall:
-            self.stalled.set()
+            hold = threshold is not None and len(self.messages) >= threshold
+        if hold:
+            self.holding.set()
             while not self._release.is_set():
                 await asyncio.sleep(0.05)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+
+    async def _receive(self, envelope: Any) -> str:
         with self._lock:
+            if self.refuse:
+                return f"{self.refuse.pop(0)} Try again later"
+        with self._lock:
+            stall = self.stall_data_after is not None and len(self.messages) >= self.stall_data_after
+            # Like a real MTA, the message is queued before the reply is sent: a sender that
+            # dies waiting for the reply can't know the message is already on its way.
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             self.messages.append(message)  # type: ignore[arg-type]
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        if stall:
+            await self._hold_before(0)
         return "250 Message accepted for delivery"
 
     def release(self) -> None:
