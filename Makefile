@@ -47,6 +47,10 @@ test: venv tools
 	TEST_DB=postgres $(PY) -m pytest -m "not processes"
 	$(MAKE) faults
 
+# Benchmarks on PostgreSQL (127.0.0.1:5432): writes docs/benchmarks.md and its chart.
+bench: venv
+	$(PY) -m utils.bench
+
 # Fault injection on real processes and real databases (PostgreSQL, SQLite, MariaDB).
 faults: venv
 	$(PY) -m pytest -m faults

@@ -72,6 +72,7 @@ class Outbox:
         try:
             self._send(notice, delivery)
         except Exception as exc:  # noqa: BLE001 - one recipient's failure must not stop the others
+            self.close()  # the next notice starts a fresh session
             error = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.FAILED, error=error[:2000])
             job.log("failed", f"Could not send {notice.kind} to {notice.describe}: {error}")
@@ -125,7 +126,10 @@ class Outbox:
 
     def _send(self, notice: Notice, delivery: Delivery) -> None:
         if self._connection is None:
+            # Opened here and kept for the whole run: a backend that opens its own connection
+            # closes it after every message (a new SMTP session per notice).
             self._connection = get_connection()
+            self._connection.open()
         message = notice.email
         message.connection = self._connection
         message.extra_headers["Message-ID"] = delivery.message_id

@@ -35,6 +35,7 @@ from utils.heartbeat import Heartbeat
 from utils.identity import Occurrence, current_occurrence, pod_id
 from utils.locking import Lease
 from utils.models import CronJobLock, CronJobRun
+from utils.profiling import profiled
 from utils.stops import Interrupted, JobStop, LeaseLost, TimedOut, UsageError, classify_database_error
 
 Outcome = tuple[str, int, str]  # (run status, exit code, one line)
@@ -200,6 +201,11 @@ class BaseCronJobCommand(BaseCommand):
                 help="Send again the notices this job already sent for this day.",
             )
         parser.add_argument(
+            "--profile",
+            action="store_true",
+            help="Log how long execute_job took, its query count and the process's peak memory.",
+        )
+        parser.add_argument(
             "--log-format",
             choices=("text", "json"),
             default=None,
@@ -315,7 +321,18 @@ class BaseCronJobCommand(BaseCommand):
         self._arm_deadline()
         try:
             self.checkpoint()
-            self.execute_job(*args, **options)
+            if options.get("profile"):
+                with profiled() as profile:
+                    self.execute_job(*args, **options)
+                self.log(
+                    "profile",
+                    profile.line(),
+                    seconds=round(profile.seconds, 4),
+                    queries=profile.queries,
+                    peak_rss_mib=round(profile.peak_rss_mib, 1),
+                )
+            else:
+                self.execute_job(*args, **options)
         finally:
             self._in_job = False
             self._disarm_timer()

@@ -22,6 +22,7 @@ EMOJI = {
     "warning": "⚠️",
     "info": "ℹ️",
     "stopping": "🛑",
+    "profile": "⏱️",
 }
 LEVEL = {"failed": "error", "warning": "warning", "stopping": "warning"}
 

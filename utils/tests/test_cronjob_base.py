@@ -243,3 +243,15 @@ def test_a_manual_kubectl_job_counts_as_manual(monkeypatch: pytest.MonkeyPatch) 
     assert run_demo().code == 0
     run = CronJobRun.objects.get()
     assert (run.trigger, run.scheduled_for, run.occurrence) == ("manual", None, "manual-test-1763800000")
+
+
+def test_profile_reports_time_queries_and_peak_memory() -> None:
+    def profile(units: int) -> dict[str, Any]:
+        result = run_demo(f"--units={units}", "--profile", "--log-format=json")
+        [record] = [r for r in map(json.loads, result.lines) if r["event"] == "profile"]
+        return record
+
+    three, six = profile(3), profile(6)
+    assert three["queries"] > 0 and six["queries"] == 2 * three["queries"]  # a fixed cost per unit
+    assert 0 <= three["seconds"] < 5 and three["peak_rss_mib"] > 10
+    assert three["message"].startswith("execute_job took ")
