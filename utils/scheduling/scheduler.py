@@ -194,7 +194,10 @@ class Scheduler:
 
     def _log_missed(self, spec: JobSpec, due: Due, now: datetime.datetime) -> None:
         assert due.first_missed is not None and due.last_missed is not None
-        late = f"more than {span(spec.starting_deadline)} late (its starting deadline)"
+        if due.run is not None:
+            late = f"only the latest, {describe(spec, due.run)}, runs"
+        else:
+            late = f"more than {span(spec.starting_deadline)} late (its starting deadline)"
         if due.missed == 1:
             what = f"missed slot {describe(spec, due.first_missed)}"
         elif due.missed > MISSED_COUNT_LIMIT:
@@ -204,7 +207,7 @@ class Scheduler:
                 f"missed {due.missed} slots, {describe(spec, due.first_missed)} to "
                 f"{describe(spec, due.last_missed)}"
             )
-        self._log(f"{spec.command}: {what}: {late}, not run", event="skipped")
+        self._log(f"{spec.command}: {what}: not run, {late}", event="skipped")
 
     # --- Children --------------------------------------------------------------------------
     def _launch(self, spec: JobSpec, slot: datetime.datetime | None, now: datetime.datetime) -> None:

@@ -32,7 +32,7 @@ from utils.timing import timing_problems
 DEFAULT_GRACE_SECONDS = 25.0
 # Past its max_execution_time a job's own timer stops it within CRONJOB_STOP_GRACE_SECONDS;
 # the scheduler steps in only this much later than that.
-OVERRUN_SLACK_SECONDS = 5.0
+OVERRUN_SLACK_SECONDS = 2.0
 
 
 def grace_seconds() -> float:
