@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Max
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ class RunRecords:
             )
             return {row["job_name"]: row["last"] for row in rows}
         finally:
-            connections.close_all()
+            _hang_up()
 
     def close_killed(
         self, job: str, pod: str, statuses: Sequence[str], status: str, error: str, exit_code: int
@@ -44,4 +44,13 @@ class RunRecords:
             CronJobLock.objects.filter(job_name=job, locked_by=pod).delete()
             return changed
         finally:
-            connections.close_all()
+            _hang_up()
+
+
+def _hang_up() -> None:
+    """The scheduler lives for weeks between uses of the database: don't keep a connection
+    that the server or a firewall may drop meanwhile. (Inside a transaction, as in tests, the
+    connection is not ours to close.)"""
+    connection = connections[router.db_for_write(CronJobRun)]
+    if not connection.in_atomic_block:
+        connection.close()

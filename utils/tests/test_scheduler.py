@@ -378,3 +378,17 @@ def test_log_lines_are_json_with_log_format_json() -> None:
     started = next(r for r in records if r["message"].startswith("Started"))
     assert (started["event"], started["level"]) == ("scheduler", "info")
     assert launcher.started[0].env["CRONJOB_LOG_FORMAT"] == "json"
+
+
+@pytest.mark.django_db
+def test_the_history_is_each_jobs_latest_scheduled_slot_by_anyone() -> None:
+    def run(job: str, slot: datetime.datetime | None, status: str = "succeeded") -> None:
+        CronJobRun.objects.create(job_name=job, occurrence="x", pod="p", scheduled_for=slot, status=status)
+
+    run("send_duty_preop_emails", at(2026, 6, 1, 6))
+    run("send_duty_preop_emails", at(2026, 6, 2, 6), status="skipped")
+    run("send_duty_preop_emails", None)  # a manual run has no slot
+    run("notify_late_sprs", at(2026, 5, 25, 10), status="failed")
+    run("other_job", at(2026, 6, 3))
+    history = RunRecords().last_scheduled(["send_duty_preop_emails", "notify_late_sprs", "never_ran"])
+    assert history == {"send_duty_preop_emails": at(2026, 6, 2, 6), "notify_late_sprs": at(2026, 5, 25, 10)}
