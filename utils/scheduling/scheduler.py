@@ -179,7 +179,7 @@ class Scheduler:
         watched.seen_until = max(watched.seen_until, now)
         watched.next_slot = next_slot(spec, watched.seen_until)
         if due.missed:
-            self._log_missed(spec, due, now)
+            self._log_missed(spec, due)
         if due.run is None:
             return
         busy = self.running.get(spec.command)
@@ -192,7 +192,7 @@ class Scheduler:
             return
         self._launch(spec, due.run, now)
 
-    def _log_missed(self, spec: JobSpec, due: Due, now: datetime.datetime) -> None:
+    def _log_missed(self, spec: JobSpec, due: Due) -> None:
         assert due.first_missed is not None and due.last_missed is not None
         if due.run is not None:
             late = f"only the latest, {describe(spec, due.run)}, runs"

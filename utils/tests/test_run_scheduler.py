@@ -38,6 +38,7 @@ def test_list_covers_every_scheduled_job() -> None:
         (["--schedule=* * * * *"], "--schedule and --deadline need --job"),
         (["--job=test_cronjob", "--schedule=every minute"], "'every minute' is not a cron expression"),
         (["--list", "--once=test_cronjob"], "not allowed with argument"),
+        (["--", "--units=3"], "arguments for the jobs (after --) need --once or --job"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args: list[str], message: str) -> None:

@@ -78,6 +78,8 @@ class Command(OneLineErrorsCommand):
             fmt=options["log_format"] or settings.CRONJOB_LOG_FORMAT,
             verbosity=options["verbosity"],
         )
+        if options["job_args"] and not (options["once"] or options["job"]):
+            self.usage_error("arguments for the jobs (after --) need --once or --job")
         if options["once"]:
             specs = [self.once_spec(options["once"], options)]
         else:
