@@ -28,7 +28,9 @@ $(TOOLS_STAMP): requirements-tools.txt
 	rm -f $(TOOLS)/.installed-* && touch $@
 
 # The demo runs on the embedded SQLite database in var/ with DEBUG on (no secrets needed):
-# it builds the demo club (docs/demo-club.md) and runs every scheduled job as a dry run.
+# it builds the demo club (docs/demo-club.md), runs every scheduled job as a dry run, then
+# shows the local scheduler (docs/scheduling.md): the next runs, one job run through it, and
+# a few seconds of scheduling that end as a SIGTERM would.
 JOBS := notify_aging_logsheets send_duty_preop_emails expire_ad_hoc_days notify_late_sprs \
         send_maintenance_digest report_duty_delinquents
 demo: export DEBUG = 1
@@ -38,6 +40,13 @@ demo: venv
 	@for job in $(JOBS); do echo; $(PY) manage.py $$job --dry-run || exit $$?; done
 	@echo
 	$(PY) manage.py test_cronjob --units 3
+	@echo
+	$(PY) manage.py cron_schedule --next 2 --job send_duty_preop_emails --job notify_late_sprs
+	@echo
+	$(PY) manage.py run_scheduler --once test_cronjob -- --units 2
+	@echo
+	$(PY) manage.py run_scheduler --for 3s
+	@echo
 	$(PY) manage.py cron_status
 
 # The whole suite on SQLite, then again on PostgreSQL (127.0.0.1:5432, or TEST_POSTGRES_URL).

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from duty_roster.models import DutyAssignment
+from duty_roster.models import ClubClosure, DutyAssignment
 
 
 @admin.register(DutyAssignment)
@@ -19,3 +19,10 @@ class DutyAssignmentAdmin(admin.ModelAdmin):
         "surge_tow_pilot",
         "proposed_by",
     )
+
+
+@admin.register(ClubClosure)
+class ClubClosureAdmin(admin.ModelAdmin):
+    list_display = ("start", "end", "reason")
+    date_hierarchy = "start"
+    search_fields = ("reason",)

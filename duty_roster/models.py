@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from logsheet.models import CREW_ROLES, Airfield, crew_field
 
@@ -63,3 +66,34 @@ class DutyAssignment(models.Model):
 
     def is_operating(self) -> bool:
         return self.status == self.Status.ACTIVE and (self.is_scheduled or self.is_confirmed)
+
+
+class ClubClosureQuerySet(models.QuerySet["ClubClosure"]):
+    def covering(self, day: datetime.date) -> ClubClosureQuerySet:
+        """Closures whose inclusive range holds ``day``."""
+        return self.filter(start__lte=day, end__gte=day)
+
+
+class ClubClosure(models.Model):
+    """Days the club is closed (a holiday, the winter break): jobs that say so don't run."""
+
+    start = models.DateField(help_text="First closed day (club time).")
+    end = models.DateField(help_text="Last closed day, inclusive; the same as start for one day.")
+    reason = models.CharField(max_length=200, help_text='Shown in the job logs, e.g. "Winter break".')
+
+    objects = ClubClosureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "end"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="closure_ends_on_or_after_start")
+        ]
+
+    def __str__(self) -> str:
+        if self.start == self.end:
+            return f"{self.start}: {self.reason}"
+        return f"{self.start} to {self.end}: {self.reason}"
+
+    def clean(self) -> None:
+        if self.start and self.end and self.end < self.start:
+            raise ValidationError({"end": "The last closed day cannot be before the first."})

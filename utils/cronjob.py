@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from utils.clock import club_today
 from utils.cronlog import CronLogger
@@ -39,6 +40,8 @@ from utils.profiling import profiled
 from utils.stops import Interrupted, JobStop, LeaseLost, TimedOut, UsageError, classify_database_error
 
 Outcome = tuple[str, int, str]  # (run status, exit code, one line)
+# Where the club calendar lives: a function (day) -> a closure with a ``reason``, or None.
+CLOSURE_LOOKUP = "duty_roster.closures.closure_on"
 
 
 class BaseCronJobCommand(BaseCommand):
@@ -52,6 +55,9 @@ class BaseCronJobCommand(BaseCommand):
     starting_deadline: ClassVar[datetime.timedelta] = datetime.timedelta(minutes=15)
     # A job that sends notices gets --resend (send again what the ledger says was sent today).
     sends_notices: ClassVar[bool] = False
+    # A job that must not work on the club's closed days (the closure calendar) says so; the
+    # day that counts is closure_day()'s. Such a run records a `skipped` run with the reason.
+    skip_on_closed_days: ClassVar[bool] = False
 
     # Cron commands skip Django's system checks: they cost start-up time on every run, and
     # the image and CI run `manage.py check --deploy` once instead.
@@ -156,6 +162,10 @@ class BaseCronJobCommand(BaseCommand):
                 self.checkpoint()
             yield
 
+    def closure_day(self, options: dict[str, Any]) -> datetime.date:
+        """The club day whose closure stops this run: by default the run's own day."""
+        return self.occurrence_day
+
     @property
     def occurrence_day(self) -> datetime.date:
         """The club-local day this run is for: its scheduled slot's, else today."""
@@ -194,6 +204,12 @@ class BaseCronJobCommand(BaseCommand):
             help="Name of the slot this run is for (set by schedulers; default: the Kubernetes "
             "Job name, else a new manual id).",
         )
+        if self.skip_on_closed_days:
+            parser.add_argument(
+                "--ignore-closures",
+                action="store_true",
+                help="Run even if the club calendar says the club is closed that day.",
+            )
         if self.sends_notices:
             parser.add_argument(
                 "--resend",
@@ -254,6 +270,10 @@ class BaseCronJobCommand(BaseCommand):
         self.log("dry_run", "Dry run: nothing will be written or sent")
         started = time.monotonic()
         try:
+            closed = self._closure(options)
+            if closed is not None:
+                self.log("skipped", closed)
+                return
             # Belt and braces: whatever the job does, its writes are rolled back.
             with transaction.atomic():
                 self._execute(args, options)
@@ -294,6 +314,10 @@ class BaseCronJobCommand(BaseCommand):
                     f"{self.job_name} already succeeded for {self.occurrence.name} (--force runs it again)",
                     {"already_done": True},
                 )
+                return CronJobRun.Status.SKIPPED, ExitCode.OK, "", 0.0
+            closed = self._closure(options)
+            if closed is not None:
+                self._record_skip(closed, {"closed": True})
                 return CronJobRun.Status.SKIPPED, ExitCode.OK, "", 0.0
             self._close_abandoned_runs()
             self.run = CronJobRun.objects.create(
@@ -376,6 +400,16 @@ class BaseCronJobCommand(BaseCommand):
             occurrence=self.occurrence.name,
             status=CronJobRun.Status.SUCCEEDED,
         ).exists()
+
+    def _closure(self, options: dict[str, Any]) -> str | None:
+        """Why this run must not work (the club is closed on its day), else None."""
+        if not self.skip_on_closed_days or options.get("ignore_closures"):
+            return None
+        day = self.closure_day(options)
+        closure = import_string(CLOSURE_LOOKUP)(day)
+        if closure is None:
+            return None
+        return f"Club closed on {day} ({closure.reason}): nothing done (--ignore-closures runs it anyway)"
 
     def _close_abandoned_runs(self) -> None:
         """Holding the lock, any run of this job still marked running died without finishing."""

@@ -81,3 +81,22 @@ def job_specs(default_timezone: str | None = None) -> list[JobSpec]:
             )
         )
     return specs
+
+
+def job_spec(name: str, default_timezone: str | None = None) -> JobSpec:
+    """The facts of any cron command, scheduled or not (``run_scheduler --once``).
+
+    KeyError if ``name`` is not a cron command; ValueError if it sets no max_execution_time.
+    """
+    cls = cron_commands()[name]
+    if cls.max_execution_time is None:
+        raise ValueError(f"{name} sets no max_execution_time")
+    return JobSpec(
+        command=name,
+        schedule=cls.schedule or "",
+        timezone=cls.schedule_timezone or default_timezone or settings.CRONJOB_TIMEZONE,
+        deadline=cls.max_execution_time,
+        starting_deadline=cls.starting_deadline,
+        resource_class=cls.resource_class,
+        help=str(cls.help),
+    )

@@ -34,6 +34,12 @@ class Command(BaseCronJobCommand):
     max_execution_time = datetime.timedelta(minutes=5)
     resource_class = "light"
     sends_notices = True
+    skip_on_closed_days = True
+
+    def closure_day(self, options: dict[str, Any]) -> datetime.date:
+        # The day whose ad-hoc days it would expire: nothing flies on a closed day, so there is
+        # nothing to call off; the day before the club reopens still runs (see the job's doc).
+        return options["date"] or club_tomorrow()
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)

@@ -23,6 +23,11 @@ class Command(BaseCronJobCommand):
     max_execution_time = datetime.timedelta(minutes=10)
     resource_class = "light"
     sends_notices = True
+    skip_on_closed_days = True
+
+    def closure_day(self, options: dict[str, Any]) -> datetime.date:
+        # The operations date it briefs, not the day it runs: the eve of reopening still briefs.
+        return options["date"] or club_tomorrow()
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)

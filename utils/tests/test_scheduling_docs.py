@@ -1,0 +1,39 @@
+"""docs/scheduling.md says what the code does: the DST table and the systemd unit."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import re
+import zoneinfo
+from pathlib import Path
+
+from utils.management.commands.run_scheduler import DEFAULT_GRACE_SECONDS
+from utils.timing import occurrences
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "scheduling.md").read_text()
+
+
+def test_the_dst_table_is_what_occurrences_gives() -> None:
+    rows = re.findall(r"^\| ([A-Za-z_/]+), `([^`]+)` \| [^|]+ \| ([^|]+) \|$", DOC, flags=re.M)
+    assert len(rows) == 4
+    for zone_name, schedule, cell in rows:
+        documented = [run.replace("**", "").replace(" only", "").strip() for run in cell.split(",")]
+        zone = zoneinfo.ZoneInfo(zone_name)
+        month, day = documented[0].split()[:2]
+        first_day = datetime.datetime.strptime(f"2026 {month} {day}", "%Y %b %d").replace(tzinfo=zone)
+        runs = itertools.islice(occurrences(schedule, zone_name, first_day.astimezone(datetime.UTC)), 3)
+        actual = [
+            f"{r.astimezone(zone):%b} {r.astimezone(zone).day} {r.astimezone(zone):%H:%M %Z}" for r in runs
+        ]
+        assert actual == documented, (zone_name, schedule)
+
+
+def test_the_systemd_unit_stops_the_scheduler_first_and_waits_longer_than_its_grace() -> None:
+    unit = DOC.split("```ini", 1)[1].split("```", 1)[0]
+    settings = dict(re.findall(r"^(\w+)=(.*)$", unit, flags=re.M))
+    assert settings["KillSignal"] == "SIGTERM"
+    assert settings["KillMode"] == "mixed"
+    assert settings["Restart"] in ("always", "on-failure")
+    assert int(settings["TimeoutStopSec"]) > DEFAULT_GRACE_SECONDS + 10
+    assert settings["ExecStart"].endswith("manage.py run_scheduler")
