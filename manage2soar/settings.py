@@ -189,6 +189,8 @@ if CRONJOB_LOG_FORMAT not in ("text", "json"):
 # After SIGTERM/SIGINT a job has this long to reach its next checkpoint before it is stopped
 # where it stands; Kubernetes sends SIGKILL 30 s after SIGTERM.
 CRONJOB_STOP_GRACE_SECONDS = env.float("CRONJOB_STOP_GRACE_SECONDS", default=10.0)
+# run_scheduler: after SIGTERM/SIGINT, how long it waits for its running jobs to stop.
+CRONJOB_SCHEDULER_GRACE_SECONDS = env.float("CRONJOB_SCHEDULER_GRACE_SECONDS", default=25.0)
 
 # --- Security (production) ----------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG

@@ -9,10 +9,8 @@ work, wraps each unit that writes in ``with self.unit_of_work():``, and counts w
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -24,11 +22,12 @@ from types import FrameType
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from utils.cli import OneLineErrorsCommand, iso_date, positive_int
 from utils.clock import club_today
 from utils.cronlog import CronLogger
 from utils.exitcodes import CronJobExit, ExitCode
@@ -39,12 +38,15 @@ from utils.models import CronJobLock, CronJobRun
 from utils.profiling import profiled
 from utils.stops import Interrupted, JobStop, LeaseLost, TimedOut, UsageError, classify_database_error
 
+# positive_int and iso_date are re-exported: commands take them from here with the base.
+__all__ = ["BaseCronJobCommand", "iso_date", "positive_int"]
+
 Outcome = tuple[str, int, str]  # (run status, exit code, one line)
 # Where the club calendar lives: a function (day) -> a closure with a ``reason``, or None.
 CLOSURE_LOOKUP = "duty_roster.closures.closure_on"
 
 
-class BaseCronJobCommand(BaseCommand):
+class BaseCronJobCommand(OneLineErrorsCommand):
     job_name: ClassVar[str] = ""
     max_execution_time: ClassVar[datetime.timedelta | None] = None
     # Schedule facts, read by the job registry (utils.registry); None = not scheduled.
@@ -175,18 +177,8 @@ class BaseCronJobCommand(BaseCommand):
         return club_today()
 
     # --- Arguments -------------------------------------------------------------------------
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        job_name = self.job_name
-
-        def one_line_error(message: str) -> None:
-            if parser.called_from_command_line:
-                sys.stderr.write(f"❌ [{job_name}] bad arguments: {message} (see --help)\n")
-                sys.exit(ExitCode.USAGE)
-            raise CommandError(f"Error: {message}", returncode=ExitCode.USAGE)
-
-        parser.error = one_line_error  # type: ignore[method-assign]
-        return parser
+    def command_label(self, subcommand: str) -> str:
+        return self.job_name
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -227,13 +219,6 @@ class BaseCronJobCommand(BaseCommand):
             default=None,
             help="text (emoji lines) or json (one object per line); default CRONJOB_LOG_FORMAT.",
         )
-
-    def run_from_argv(self, argv: list[str]) -> None:
-        try:
-            super().run_from_argv(argv)
-        except CronJobExit as exc:
-            # Its one line is already in the log: no "CommandError:" prefix, no traceback.
-            sys.exit(exc.returncode)
 
     # --- The run -----------------------------------------------------------------------------
     def handle(self, *args: Any, **options: Any) -> None:
@@ -529,22 +514,3 @@ class BaseCronJobCommand(BaseCommand):
 
 def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
-
-
-def positive_int(value: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
-    return number
-
-
-def iso_date(value: str) -> datetime.date:
-    """argparse type: a date as YYYY-MM-DD."""
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None

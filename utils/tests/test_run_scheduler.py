@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 import time_machine
 
+from utils.cli import duration
 from utils.exitcodes import ExitCode
-from utils.management.commands.run_scheduler import grace_seconds
-from utils.scheduling.cli import duration
 from utils.testing.commands import run_command
 
 
@@ -50,10 +49,3 @@ def test_bad_input_exits_2_with_one_line(args: list[str], message: str) -> None:
 
 def test_durations() -> None:
     assert [duration(v).total_seconds() for v in ("90", "90s", "5m", "1.5h")] == [90, 90, 300, 5400]
-
-
-def test_the_grace_period_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CRONJOB_SCHEDULER_GRACE_SECONDS", raising=False)
-    assert grace_seconds() == 25
-    monkeypatch.setenv("CRONJOB_SCHEDULER_GRACE_SECONDS", "40")
-    assert grace_seconds() == 40

@@ -8,7 +8,8 @@ import re
 import zoneinfo
 from pathlib import Path
 
-from utils.management.commands.run_scheduler import DEFAULT_GRACE_SECONDS
+from django.conf import settings as django_settings
+
 from utils.timing import occurrences
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "scheduling.md").read_text()
@@ -35,5 +36,5 @@ def test_the_systemd_unit_stops_the_scheduler_first_and_waits_longer_than_its_gr
     assert settings["KillSignal"] == "SIGTERM"
     assert settings["KillMode"] == "mixed"
     assert settings["Restart"] in ("always", "on-failure")
-    assert int(settings["TimeoutStopSec"]) > DEFAULT_GRACE_SECONDS + 10
+    assert int(settings["TimeoutStopSec"]) > django_settings.CRONJOB_SCHEDULER_GRACE_SECONDS + 10
     assert settings["ExecStart"].endswith("manage.py run_scheduler")

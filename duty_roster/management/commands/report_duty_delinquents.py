@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime
 from typing import Any
 
@@ -20,22 +19,12 @@ from duty_roster.delinquency import (
 from members.models import Member
 from notifications.delivery import Notice, Outbox, member_key
 from notifications.models import Delivery
+from utils.cli import non_negative_int, positive_int
 from utils.clock import club_today
-from utils.cronjob import BaseCronJobCommand, positive_int
+from utils.cronjob import BaseCronJobCommand
 from utils.stops import UsageError
 
 MAX_MONTHS = 1200  # a hundred years: beyond that the dates themselves run out
-
-
-def non_negative_int(value: str) -> int:
-    """argparse type: a whole number of at least 0."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 0")
-    return number
 
 
 class Command(BaseCronJobCommand):

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from members.demo import MAX_SCALE, ClubNotEmpty, build_demo_club, summary_lines
+from utils.cli import OneLineErrorsCommand, iso_date, positive_int
 from utils.clock import club_today
-from utils.cronjob import iso_date, positive_int
 from utils.exitcodes import ExitCode
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsCommand):
     help = (
         "Build a deterministic demo club: members, a year of flying, the duty roster and maintenance, "
         "with known findings for every scheduled job. Same --seed, --scale and --today: same data."
     )
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-
-        def one_line_error(message: str) -> None:  # argparse would print the usage first
-            if parser.called_from_command_line:
-                sys.stderr.write(f"seed_demo: bad arguments: {message} (see --help)\n")
-                sys.exit(ExitCode.USAGE)
-            raise CommandError(f"Error: {message}", returncode=ExitCode.USAGE)
-
-        parser.error = one_line_error  # type: ignore[method-assign]
-        return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

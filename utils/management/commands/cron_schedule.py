@@ -9,9 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandParser
 
+from utils.cli import OneLineErrorsCommand
 from utils.cronjob import iso_date, positive_int
 from utils.registry import JobSpec, job_specs
-from utils.scheduling.cli import OneLineErrorsCommand
 from utils.scheduling.dst import preview
 
 

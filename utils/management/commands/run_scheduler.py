@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,10 +17,10 @@ from croniter import croniter
 from django.conf import settings
 from django.core.management.base import CommandParser
 
+from utils.cli import OneLineErrorsCommand, duration
 from utils.exitcodes import CronJobExit, ExitCode
 from utils.registry import JobSpec, job_spec, job_specs
 from utils.scheduling.children import ProcessLauncher
-from utils.scheduling.cli import OneLineErrorsCommand, duration
 from utils.scheduling.clock import SystemClock
 from utils.scheduling.dst import preview
 from utils.scheduling.log import SchedulerLogger
@@ -29,17 +28,9 @@ from utils.scheduling.records import RunRecords
 from utils.scheduling.scheduler import Scheduler
 from utils.timing import timing_problems
 
-DEFAULT_GRACE_SECONDS = 25.0
 # Past its max_execution_time a job's own timer stops it within CRONJOB_STOP_GRACE_SECONDS;
 # the scheduler steps in only this much later than that.
 OVERRUN_SLACK_SECONDS = 2.0
-
-
-def grace_seconds() -> float:
-    """CRONJOB_SCHEDULER_GRACE_SECONDS: how long a stop waits for running jobs (default 25)."""
-    configured = getattr(settings, "CRONJOB_SCHEDULER_GRACE_SECONDS", None)
-    raw = configured if configured is not None else os.environ.get("CRONJOB_SCHEDULER_GRACE_SECONDS")
-    return DEFAULT_GRACE_SECONDS if raw in (None, "") else float(raw)
 
 
 class Command(OneLineErrorsCommand):
@@ -102,7 +93,7 @@ class Command(OneLineErrorsCommand):
             logger=logger,
             records=RunRecords(),
             job_args=options["job_args"],
-            grace=grace_seconds(),
+            grace=settings.CRONJOB_SCHEDULER_GRACE_SECONDS,
             overrun_margin=margin,
             kill_after=margin,
         )

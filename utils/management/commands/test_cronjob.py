@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import time
 from typing import Any
 
 from django.core.management.base import CommandParser
 
-from utils.cronjob import BaseCronJobCommand, positive_int
+from utils.cli import positive_int, seconds
+from utils.cronjob import BaseCronJobCommand
 from utils.models import CronJobRun
-
-
-def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if seconds < 0:
-        raise argparse.ArgumentTypeError(f"{value!r} must not be negative")
-    return seconds
 
 
 class Command(BaseCronJobCommand):
@@ -31,9 +21,9 @@ class Command(BaseCronJobCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument("--units", type=positive_int, default=5)
-        parser.add_argument("--unit-seconds", type=_seconds, default=0.2)
+        parser.add_argument("--unit-seconds", type=seconds, default=0.2)
         parser.add_argument("--fail-at", type=positive_int, help="Raise an error in this unit.")
-        parser.add_argument("--max-seconds", type=_seconds, help="Override max_execution_time (seconds).")
+        parser.add_argument("--max-seconds", type=seconds, help="Override max_execution_time (seconds).")
 
     def validate_options(self, options: dict[str, Any]) -> None:
         if options["max_seconds"] is not None:

@@ -1,0 +1,96 @@
+"""Command-line conventions shared by every command: one-line errors, exit 2, argument types."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import re
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from utils.exitcodes import CronJobExit, ExitCode
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(s|m|h)?")
+
+
+class OneLineErrorsCommand(BaseCommand):
+    """A command whose bad arguments get one line on stderr and exit 2 (not argparse's usage
+    block), and whose ``CronJobExit`` ends the process with its code and no second message."""
+
+    def command_label(self, subcommand: str) -> str:
+        return subcommand
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        label = self._label = self.command_label(subcommand)
+
+        def one_line_error(message: str) -> NoReturn:
+            if parser.called_from_command_line:
+                sys.stderr.write(f"❌ [{label}] bad arguments: {message} (see --help)\n")
+                sys.exit(ExitCode.USAGE)
+            raise CommandError(f"Error: {message}", returncode=ExitCode.USAGE)
+
+        parser.error = one_line_error  # type: ignore[method-assign]
+        return parser
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        try:
+            super().run_from_argv(argv)
+        except CronJobExit as exc:
+            # Its one line is already written: no "CommandError:" prefix, no traceback.
+            sys.exit(exc.returncode)
+
+    def usage_error(self, message: str) -> NoReturn:
+        label = getattr(self, "_label", type(self).__module__.rsplit(".", 1)[-1])
+        self.stderr.write(f"❌ [{label}] bad arguments: {message}")
+        raise CronJobExit(ExitCode.USAGE, message)
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """argparse type: a whole number of at least ``minimum``."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"{value!r} must be at least {minimum}")
+        return number
+
+    return parse
+
+
+positive_int = whole_number(1)
+non_negative_int = whole_number(0)
+
+
+def seconds(value: str) -> float:
+    """argparse type: a number of seconds, not negative."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must not be negative")
+    return number
+
+
+def iso_date(value: str) -> datetime.date:
+    """argparse type: a date as YYYY-MM-DD."""
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def duration(value: str) -> datetime.timedelta:
+    """argparse type: 90, 90s, 5m or 2h."""
+    match = _DURATION.fullmatch(value.strip())
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a duration (e.g. 5s, 10m, 2h)")
+    unit = {"s": 1, "m": 60, "h": 3600}[match.group(2) or "s"]
+    return datetime.timedelta(seconds=float(match.group(1)) * unit)
