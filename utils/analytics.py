@@ -181,18 +181,21 @@ class Plan:
 
 
 def scheduled_plan(now: datetime.datetime) -> Plan:
-    """The default run: the previous UTC hour; once a day is over, the whole day instead.
+    """The default run: the previous UTC hour; after midnight, yesterday as a whole day.
 
     Yesterday is rolled up (its daily rows and all 24 hourly rows) by the 00:05 run, or by the
-    first run after it if that one was missed (yesterday has no daily row yet).
+    first run after it if that one was missed (yesterday had runs but has no daily row yet).
     """
     previous_hour = now.replace(minute=0, second=0, microsecond=0) - HOUR
     yesterday = now.date() - DAY
-    if previous_hour.date() == yesterday and (
-        previous_hour.hour == 23 or not CronJobDailyStats.objects.filter(day=yesterday).exists()
+    start = utc_midnight(yesterday)
+    if previous_hour.hour != 23 and (
+        CronJobDailyStats.objects.filter(day=yesterday).exists()
+        or not CronJobRun.objects.filter(started_at__gte=start, started_at__lt=start + DAY).exists()
     ):
-        return Plan(hours=[], days=[yesterday])
-    return Plan(hours=[previous_hour], days=[])
+        return Plan(hours=[previous_hour], days=[])
+    hours = [previous_hour] if previous_hour.date() != yesterday else []
+    return Plan(hours=hours, days=[yesterday])
 
 
 def prunable_runs(now: datetime.datetime) -> Any:

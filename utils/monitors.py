@@ -83,7 +83,6 @@ def _sentry() -> Any:
             environment=settings.SENTRY_ENVIRONMENT,
             default_integrations=False,
             auto_enabling_integrations=False,
-            send_default_pii=False,
         )
     return sentry_sdk
 
