@@ -22,7 +22,8 @@ from django.conf import settings
 from django.db.models import Count, Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from utils.models import CronJobDailyStats, CronJobRun
@@ -148,4 +149,6 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         response = HttpResponse("a bearer token is required\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+    # The format the scraper asks for (Accept): OpenMetrics, or the classic text format.
+    encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return HttpResponse(encode(REGISTRY), content_type=content_type)
