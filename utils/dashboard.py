@@ -21,7 +21,7 @@ from utils.models import CronJobDailyStats
 from utils.status import JobStatus, format_age, job_statuses
 
 DAYS = 30
-WIDTH, HEIGHT, PAD = 300, 80, 2
+WIDTH, HEIGHT, PAD = 180, 44, 2
 
 
 @dataclass
@@ -67,7 +67,7 @@ def success_chart(days: list[datetime.date], rows: dict[datetime.date, dict[str,
 
 def duration_chart(days: list[datetime.date], rows: dict[datetime.date, dict[str, Any]]) -> Chart:
     peak = max((r["duration_p95"] or 0 for r in rows.values()), default=0) or 1.0
-    chart = Chart(label=f"duration p50 / p95 per day (top = {peak:.2f}s)")
+    chart = Chart(label=f"duration per day (top {peak:.2f}s)" if rows else "duration per day (no runs)")
     slot = (WIDTH - 2 * PAD) / DAYS
     for key, css in (("duration_p50", "p50"), ("duration_p95", "p95")):
         points = []
@@ -130,8 +130,10 @@ def job_rows(now: datetime.datetime) -> list[dict[str, Any]]:
 @staff_member_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
+    rows = job_rows(now)
     context = {
-        "rows": job_rows(now),
+        "rows": rows,
+        "attention": [row for row in rows if row["badge_css"] in ("bad", "warn")],
         "now": now,
         "days": DAYS,
         "threshold": settings.CRONJOB_ALERT_AFTER_FAILURES,
