@@ -23,8 +23,8 @@ from django.db.models import Count, Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 
 from utils.models import CronJobDailyStats, CronJobRun
 from utils.status import LOCK_HELD, JobStatus, job_statuses

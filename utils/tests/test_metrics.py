@@ -18,7 +18,7 @@ from utils.testing.commands import CommandResult, run_command
 
 pytestmark = pytest.mark.django_db
 UTC = datetime.UTC
-TOKEN = "s3cret-metrics-token"  # noqa: S105 - a test value
+TOKEN = "s3cret-metrics-token"
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
