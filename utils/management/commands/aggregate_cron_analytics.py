@@ -25,6 +25,8 @@ class Command(BaseCronJobCommand):
     )
     job_name = "aggregate_cron_analytics"
     schedule = "5 * * * *"
+    # Its periods are UTC hours and days, whatever zone the club's jobs are scheduled in.
+    schedule_timezone = "Etc/UTC"
     max_execution_time = datetime.timedelta(minutes=10)
     resource_class = "light"
     # Hourly: a slot missed by more than a few minutes is caught up by the next one.
