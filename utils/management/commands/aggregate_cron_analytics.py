@@ -100,7 +100,9 @@ class Command(BaseCronJobCommand):
 
     def prune(self, now: datetime.datetime) -> None:
         if self.dry_run:
-            self.count("pruned", analytics.prunable_runs(now).count())
+            would = analytics.prunable_runs(now).count()
+            if would:
+                self.count("pruned", would)
             return
         for ids in analytics.prune_batches(now):
             with self.unit_of_work():
