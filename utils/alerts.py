@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from utils import health
 from utils.models import CronJobRun
 
 if TYPE_CHECKING:
@@ -204,7 +205,8 @@ def problem_alerts(status: JobStatus, threshold: int) -> list[Alert]:
         if alert is not None:
             alerts.append(alert)
     if status.slow:
-        run = status.last_run if status.running_for is not None else status.last_finished
+        running_slow = health.is_slow(status.running_for, status.deadline)
+        run = status.last_run if running_slow else status.last_finished
         if run is not None:
             alerts.append(
                 Alert(
