@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1
 TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed-$(shell cat requirements-tools.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test faults bench lint venv tools clean build push render validate deploy trigger suspend resume logs status clean-jobs security-scan
+.PHONY: demo test faults bench lint venv tools clean build push render validate deploy trigger suspend resume logs status clean-jobs security-scan dashboard-screenshot
 
 venv: $(STAMP)
 
@@ -71,7 +71,15 @@ lint: venv
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache build/test-artifacts
+
+# docs/images/dashboard.png: the headless-Chromium test's screenshot of the dashboard (a week
+# of demo runs), copied from the test's artifacts directory.
+dashboard-screenshot: venv
+	rm -rf build/test-artifacts && mkdir -p build
+	$(PY) -m pytest -q utils/tests/test_dashboard.py -k chromium --basetemp=build/test-artifacts
+	mkdir -p docs/images
+	cp "$$(find build/test-artifacts -name dashboard.png | head -n 1)" docs/images/dashboard.png
 
 # --- Operator toolbox: thin wrappers around docker and kubectl (see docs/deployment.md) ---
 IMAGE ?= manage2soar

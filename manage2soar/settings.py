@@ -36,6 +36,18 @@ class _Env(environ.Env):
 env = _Env()
 
 
+def optional_secret(key: str) -> str:
+    """An optional setting that may come from ``X_FILE``; a file that isn't there means unset.
+
+    Kubernetes mounts only the keys a Secret has, so an optional key left out of the Secret is
+    a missing file: that turns the feature off instead of stopping every pod.
+    """
+    path = env.ENVIRON.env.get(key + "_FILE")
+    if path and not Path(path).exists():
+        return ""
+    return env.str(key, default="").strip()
+
+
 def _command_name(argv: list[str]) -> str:
     """What this process is: the management command it runs, else the web server."""
     if len(argv) > 1 and Path(argv[0]).name == "manage.py":
@@ -191,6 +203,30 @@ if CRONJOB_LOG_FORMAT not in ("text", "json"):
 CRONJOB_STOP_GRACE_SECONDS = env.float("CRONJOB_STOP_GRACE_SECONDS", default=10.0)
 # run_scheduler: after SIGTERM/SIGINT, how long it waits for its running jobs to stop.
 CRONJOB_SCHEDULER_GRACE_SECONDS = env.float("CRONJOB_SCHEDULER_GRACE_SECONDS", default=25.0)
+
+# --- Monitoring (docs/monitoring.md) ----------------------------------------------------------
+# A job that failed this many times in a row is reported (alert email, cron_status --check).
+CRONJOB_ALERT_AFTER_FAILURES = env.int("CRONJOB_ALERT_AFTER_FAILURES", default=2)
+if CRONJOB_ALERT_AFTER_FAILURES < 1:
+    raise ImproperlyConfigured(
+        f"CRONJOB_ALERT_AFTER_FAILURES={CRONJOB_ALERT_AFTER_FAILURES} must be at least 1"
+    )
+# A job is overdue when its last slot older than starting deadline + deadline + this has no run.
+CRONJOB_OVERDUE_GRACE_MINUTES = env.int("CRONJOB_OVERDUE_GRACE_MINUTES", default=10)
+# A run that took (or has been running for) this share of max_execution_time is "slow".
+CRONJOB_SLOW_RATIO = env.float("CRONJOB_SLOW_RATIO", default=0.8)
+# Raw CronJobRun rows older than this are deleted once their day is rolled up.
+CRONJOB_RUN_RETENTION_DAYS = env.int("CRONJOB_RUN_RETENTION_DAYS", default=90)
+if CRONJOB_RUN_RETENTION_DAYS < 2:
+    raise ImproperlyConfigured(f"CRONJOB_RUN_RETENTION_DAYS={CRONJOB_RUN_RETENTION_DAYS} must be at least 2")
+# Bearer token of /metrics; unset: the endpoint answers 404.
+METRICS_TOKEN = optional_secret("METRICS_TOKEN")
+# Optional monitors and alert channels, all off unless set.
+SLACK_WEBHOOK_URL = optional_secret("SLACK_WEBHOOK_URL")
+CRONJOB_PING_URL_TEMPLATE = optional_secret("CRONJOB_PING_URL_TEMPLATE")  # e.g. https://hc-ping.com/KEY/{job}
+CRONJOB_MONITOR_TIMEOUT = env.float("CRONJOB_MONITOR_TIMEOUT", default=3.0)
+SENTRY_DSN = optional_secret("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
 
 # --- Security (production) ----------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG

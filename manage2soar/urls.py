@@ -6,12 +6,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import path, re_path
 
-from utils import views
+from utils import dashboard, views
 
 admin.autodiscover()
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The scheduled jobs at a glance (staff only). /metrics is answered by HealthCheckMiddleware.
+    path("cron/", dashboard.dashboard, name="cron_dashboard"),
     # Files in the local media folder (reports such as the duty-delinquency CSV) are member
     # data: staff only. With Google Cloud Storage configured, links point at the bucket instead.
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", views.media, name="media"),

@@ -316,6 +316,7 @@ class BaseCronJobCommand(OneLineErrorsCommand):
             self.logger.context["run_id"] = self.run.pk
             self.log("lock_acquired", f"Acquired lock for pod: {self.pod_id}")
             self._start_heartbeat()
+            self._observe("run_started")
             self._execute(args, options)
             status, code, message = self._result()
         except BaseException as exc:  # noqa: BLE001 - every way out maps to one line
@@ -323,6 +324,7 @@ class BaseCronJobCommand(OneLineErrorsCommand):
         duration = time.monotonic() - started
         if self.run is not None:
             self._best_effort(self._finish_run, status, code, message, duration)
+            self._observe("run_finished", status, message, duration)
         return status, code, message, duration
 
     def _execute(self, args: tuple[Any, ...], options: dict[str, Any]) -> None:
@@ -434,6 +436,15 @@ class BaseCronJobCommand(OneLineErrorsCommand):
             error=message,
             exit_code=code,
         )
+
+    def _observe(self, hook: str, *args: Any) -> None:
+        """Monitors and failure alerts (utils.observability): never the run's outcome."""
+        try:
+            from utils import observability
+
+            getattr(observability, hook)(self, *args)
+        except Exception as exc:  # noqa: BLE001 - monitoring must never fail the job
+            self.log_warning(f"Monitoring hook {hook} failed: {type(exc).__name__}: {exc}")
 
     def _best_effort(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         """Bookkeeping after a failure must not hide the failure: retry once on a new connection."""

@@ -17,6 +17,9 @@ CONFIG_NAME = "manage2soar-config"
 SECRET_DIR = "/var/run/secrets/manage2soar"  # noqa: S105 - a path, not a secret
 # Secrets every pod needs, read through the settings' X_FILE support (never env values).
 SECRET_FILES = ("SECRET_KEY", "DATABASE_URL", "EMAIL_URL")
+# Optional secrets (monitoring): a key left out of the Secret is a missing file, which the
+# settings read as "not configured" (docs/monitoring.md).
+OPTIONAL_SECRET_FILES = ("METRICS_TOKEN", "SLACK_WEBHOOK_URL", "SENTRY_DSN", "CRONJOB_PING_URL_TEMPLATE")
 RUN_AS = 10001
 
 POD_SECURITY_CONTEXT: dict[str, Any] = {
@@ -45,7 +48,7 @@ VOLUME_MOUNTS: list[dict[str, Any]] = [
     {"name": "secrets", "mountPath": SECRET_DIR, "readOnly": True},
 ]
 SECRET_ENV: list[dict[str, Any]] = [
-    {"name": f"{key}_FILE", "value": f"{SECRET_DIR}/{key}"} for key in SECRET_FILES
+    {"name": f"{key}_FILE", "value": f"{SECRET_DIR}/{key}"} for key in SECRET_FILES + OPTIONAL_SECRET_FILES
 ]
 # Exit code 2 is a configuration error: retrying won't fix it.
 USAGE_EXIT_CODE = 2

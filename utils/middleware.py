@@ -1,4 +1,4 @@
-"""Answers the probes before anything checks the Host header (kubelet probes by pod IP)."""
+"""Answers the probes and /metrics before anything checks the Host header (both come by pod IP)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from utils import views
 PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {
     "/healthz": views.healthz,
     "/readyz": views.readyz,
+    # Prometheus scrapes pods by IP too; the view checks its own bearer token.
+    "/metrics": views.metrics,
 }
 
 

@@ -1,4 +1,4 @@
-"""Health endpoints for the web Deployment's probes, and staff access to stored reports."""
+"""Health endpoints for the web Deployment's probes, metrics, and staff access to stored reports."""
 
 from __future__ import annotations
 
@@ -22,6 +22,13 @@ def readyz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return HttpResponse("database unreachable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics of the scheduled jobs (token-protected; see utils.metrics)."""
+    from utils.metrics import metrics_view  # lazily: prometheus-client only where it is scraped
+
+    return metrics_view(request)
 
 
 @staff_member_required

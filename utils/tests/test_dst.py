@@ -9,6 +9,7 @@ import zoneinfo
 import pytest
 
 from utils.exitcodes import ExitCode
+from utils.registry import scheduled_jobs
 from utils.scheduling.dst import clock_change, notes
 from utils.testing.commands import run_command
 from utils.timing import occurrences
@@ -141,14 +142,8 @@ def test_cron_schedule_in_a_dst_zone_marks_moved_runs(settings) -> None:  # type
 def test_cron_schedule_shows_every_scheduled_job_by_default() -> None:
     result = run_command("cron_schedule", "--next=1")
     headers = [line.split()[0] for line in result.out.splitlines() if line and not line.startswith(" ")]
-    assert headers == [
-        "expire_ad_hoc_days",
-        "notify_aging_logsheets",
-        "notify_late_sprs",
-        "report_duty_delinquents",
-        "send_duty_preop_emails",
-        "send_maintenance_digest",
-    ]
+    assert headers == sorted(scheduled_jobs())
+    assert {"expire_ad_hoc_days", "notify_late_sprs", "report_duty_delinquents"} <= set(headers)
 
 
 @pytest.mark.parametrize(
@@ -157,7 +152,7 @@ def test_cron_schedule_shows_every_scheduled_job_by_default() -> None:
         (["--next=0"], "argument --next: '0' must be at least 1"),
         (["--next=many"], "argument --next: 'many' is not a whole number"),
         (["--from=2026-02-30"], "argument --from: '2026-02-30' is not a date (YYYY-MM-DD)"),
-        (["--job=nope"], "no scheduled job 'nope' (scheduled: expire_ad_hoc_days, "),
+        (["--job=nope"], "no scheduled job 'nope' (scheduled: "),
     ],
 )
 def test_cron_schedule_bad_input_exits_2_with_one_line(args: list[str], message: str) -> None:

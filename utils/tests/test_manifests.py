@@ -34,6 +34,7 @@ EXPECTED = {
     "notify-late-sprs": ("0 10 * * 1", 20, "heavy"),
     "send-maintenance-digest": ("0 9 * * 0", 10, "light"),
     "report-duty-delinquents": ("0 7 1 * *", 30, "heavy"),
+    "aggregate-cron-analytics": ("5 * * * *", 10, "light"),
 }
 RESOURCES = {
     "light": {"requests": {"memory": "64Mi", "cpu": "50m"}, "limits": {"memory": "128Mi", "cpu": "100m"}},
@@ -95,7 +96,10 @@ def test_check_shows_the_diff_and_exits_1_when_a_file_is_stale(
 def test_the_timezone_of_every_cronjob_is_one_setting(settings: Any) -> None:
     settings.CRONJOB_TIMEZONE = "America/New_York"
     rendered = [d for d in yaml.safe_load_all(run_command("render_cronjobs", "--print").out) if d]
-    assert {d["spec"]["timeZone"] for d in rendered} == {"America/New_York"}
+    zones = {d["metadata"]["name"]: d["spec"]["timeZone"] for d in rendered}
+    # The analytics roll up UTC hours and days: that job keeps its own zone.
+    assert zones.pop("aggregate-cron-analytics") == "Etc/UTC"
+    assert set(zones.values()) == {"America/New_York"}
     assert len(rendered) == len(EXPECTED)
 
 
@@ -276,7 +280,8 @@ def test_every_workload_is_hardened(built: list[dict[str, Any]]) -> None:
             assert all("secretRef" not in source for source in container.get("envFrom", [])), name
             secret_files = {e["name"]: e["value"] for e in container["env"] if e["name"].endswith("_FILE")}
             assert secret_files == {
-                f"{k}_FILE": f"/var/run/secrets/manage2soar/{k}" for k in manifests.SECRET_FILES
+                f"{k}_FILE": f"/var/run/secrets/manage2soar/{k}"
+                for k in manifests.SECRET_FILES + manifests.OPTIONAL_SECRET_FILES
             }
 
 
@@ -307,7 +312,7 @@ def test_the_network_policy_allows_only_dns_database_smtp_and_https(built: list[
 
 def test_no_secret_value_is_committed() -> None:
     example = load(ROOT / "k8s" / "secret.example.yaml")[0]
-    assert set(example["stringData"]) == set(manifests.SECRET_FILES)
+    assert set(example["stringData"]) == set(manifests.SECRET_FILES + manifests.OPTIONAL_SECRET_FILES)
     assert set(example["stringData"].values()) == {""}
     assert (
         "secret.example.yaml" not in (ROOT / "k8s" / "kustomization.yaml").read_text().split("resources:")[1]
@@ -318,6 +323,85 @@ def test_no_secret_value_is_committed() -> None:
         assert not re.search(r"://[^/\s:@]+:(?![A-Z_]+@)[^@\s]+@", path.read_text()), (
             path
         )  # placeholders are CAPITALS
+
+
+# --- Monitoring (k8s/monitoring: optional, outside the base kustomization) --------------------
+
+MONITORING = ROOT / "k8s" / "monitoring"
+
+
+def test_the_monitoring_manifests_are_not_in_the_base(built: list[dict[str, Any]]) -> None:
+    assert {p.name for p in MONITORING.glob("*.yaml")} == {
+        "cron-status-check.yaml",
+        "prometheusrule.yaml",
+        "servicemonitor.yaml",
+    }
+    assert not [d for d in built if d["kind"] in ("PrometheusRule", "ServiceMonitor")]
+    assert "cron-status-check" not in {d["metadata"]["name"] for d in built}
+
+
+def test_the_cron_status_check_cronjob_is_valid_and_hardened_like_the_generated_ones() -> None:
+    text = (MONITORING / "cron-status-check.yaml").read_text()
+    assert validation_errors(text, "cron-status-check.yaml", kubernetes_versions()) == []
+    [check] = load(MONITORING / "cron-status-check.yaml")
+    generated = cronjobs()["notify-aging-logsheets"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    pod = check["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    [container], [model] = pod["containers"], generated["containers"]
+    assert container["command"] == ["python", "manage.py", "cron_status", "--check", "--notify"]
+    assert container["env"] == [e for e in model["env"] if e["name"] != "JOB_NAME"]
+    for key in ("securityContext", "volumeMounts", "resources", "envFrom", "image"):
+        assert container[key] == model[key], key
+    for key in set(generated) - {"containers"}:
+        assert pod[key] == generated[key], key
+    assert check["spec"]["concurrencyPolicy"] == "Forbid"
+    result = run_manage("cron_status", "--help", env=manage_env("sqlite:///:memory:"))
+    assert result.returncode == 0 and "--notify" in result.stdout
+
+
+def exported_metric_names() -> set[str]:
+    """Every sample name /metrics can produce (a scrape after one run)."""
+    from prometheus_client import generate_latest
+
+    from utils.metrics import REGISTRY
+
+    assert run_command("test_cronjob", "--units=1", "--unit-seconds=0").code == 0
+    text = generate_latest(REGISTRY).decode()
+    return {line.split("{")[0].split()[0] for line in text.splitlines() if line and not line.startswith("#")}
+
+
+@pytest.mark.django_db
+def test_the_prometheus_rules_use_metrics_that_exist() -> None:
+    [rule] = load(MONITORING / "prometheusrule.yaml")
+    assert (rule["apiVersion"], rule["kind"]) == ("monitoring.coreos.com/v1", "PrometheusRule")
+    assert rule["metadata"]["namespace"] == "manage2soar"
+    rules = {r["alert"]: r for group in rule["spec"]["groups"] for r in group["rules"]}
+    assert {
+        "CronJobFailingRepeatedly",
+        "CronJobOverdue",
+        "CronJobNearDeadline",
+        "CronJobLockContention",
+    } <= set(rules)
+    exported = exported_metric_names()
+    for name, alert in rules.items():
+        used = set(re.findall(r"\bmanage2soar_cronjob_\w+", alert["expr"]))
+        assert used and used <= exported, (name, used - exported)
+        assert alert["labels"]["severity"] in ("critical", "warning")
+        assert alert["annotations"]["summary"]
+    assert "consecutive_failures) > 2" in rules["CronJobFailingRepeatedly"]["expr"]
+
+
+def test_the_service_monitor_scrapes_the_web_service_with_the_token() -> None:
+    [monitor] = load(MONITORING / "servicemonitor.yaml")
+    [service] = load(ROOT / "k8s" / "web-service.yaml")
+    assert monitor["kind"] == "ServiceMonitor"
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= service["metadata"]["labels"].items()
+    [endpoint] = monitor["spec"]["endpoints"]
+    assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}
+    assert endpoint["path"] == "/metrics"
+    credentials = endpoint["authorization"]["credentials"]
+    assert credentials == {"name": manifests.SECRET_NAME, "key": "METRICS_TOKEN"}
+    assert "METRICS_TOKEN" in manifests.OPTIONAL_SECRET_FILES
 
 
 # --- Image ----------------------------------------------------------------------------------

@@ -80,3 +80,30 @@ def test_postgresql_connections_carry_the_command_name() -> None:
         env=manage_env(postgres_url("postgres")),
     )
     assert result.stdout.strip() == "manage2soar:shell", result.stderr
+
+
+def test_an_optional_secret_whose_file_is_missing_is_unset(tmp_path: Path) -> None:
+    # Kubernetes mounts only the keys a Secret has: a missing optional key turns its feature off.
+    token = tmp_path / "METRICS_TOKEN"
+    env = manage_env(
+        f"sqlite:///{tmp_path}/db.sqlite3",
+        METRICS_TOKEN_FILE=str(token),
+        SLACK_WEBHOOK_URL_FILE=str(tmp_path / "SLACK_WEBHOOK_URL"),
+    )
+    show = (
+        "from django.conf import settings; print(repr((settings.METRICS_TOKEN, settings.SLACK_WEBHOOK_URL)))"
+    )
+    missing = run_manage("shell", "--no-imports", "-c", show, env=env)
+    assert missing.stdout.strip() == "('', '')", missing.stderr
+    token.write_text("scrape-me\n")
+    present = run_manage("shell", "--no-imports", "-c", show, env=env)
+    assert present.stdout.strip() == "('scrape-me', '')", present.stderr
+
+
+def test_monitoring_settings_are_checked(tmp_path: Path) -> None:
+    env = manage_env(f"sqlite:///{tmp_path}/db.sqlite3", CRONJOB_ALERT_AFTER_FAILURES="0")
+    result = run_manage("check", env=env)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "❌ configuration error: CRONJOB_ALERT_AFTER_FAILURES=0 must be at least 1"
+    ]

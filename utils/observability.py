@@ -1,0 +1,55 @@
+"""What happens around a run besides the work: monitors are told it started and how it ended,
+and a run that ends a failure streak alerts the admins.
+
+``BaseCronJobCommand`` calls ``run_started`` once its run record exists and ``run_finished``
+once the record has its outcome (never in a dry run). Each step is best effort: a monitor or
+alert that fails is one warning line and never changes the run's status or exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from utils import monitors
+from utils.models import CronJobRun
+
+if TYPE_CHECKING:
+    from utils.cronjob import BaseCronJobCommand
+
+FAILURES = (CronJobRun.Status.FAILED, CronJobRun.Status.TIMED_OUT)
+
+
+def _each(job: BaseCronJobCommand, steps: list[tuple[str, Callable[[], Any]]]) -> None:
+    for name, step in steps:
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - monitoring must never fail the job
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            job.log_warning(f"{name} failed: {type(exc).__name__}: {first_line}")
+
+
+def run_started(job: BaseCronJobCommand) -> None:
+    assert job.run is not None
+    started = f"{job.job_name} run {job.run.pk} ({job.occurrence.name}) started on {job.pod_id}"
+    _each(
+        job,
+        [
+            ("Ping monitor", lambda: monitors.ping(job, "start", started)),
+            ("Sentry check-in", lambda: monitors.sentry_checkin(job, "in_progress")),
+        ],
+    )
+
+
+def run_finished(job: BaseCronJobCommand, status: str, message: str, duration: float) -> None:
+    from utils.alerts import alert_after_failed_run
+
+    succeeded = status == CronJobRun.Status.SUCCEEDED
+    line = f"{job.job_name} {status} after {duration:.2f}s" + (f": {message}" if message else "")
+    steps = [
+        ("Ping monitor", lambda: monitors.ping(job, "success" if succeeded else "fail", line)),
+        ("Sentry check-in", lambda: monitors.sentry_checkin(job, "ok" if succeeded else "error", duration)),
+    ]
+    if status in FAILURES:
+        steps.append(("Failure alert", lambda: alert_after_failed_run(job)))
+    _each(job, steps)
