@@ -6,6 +6,8 @@ secrets as files); a trailing newline in such a file is ignored. See docs/config
 
 from __future__ import annotations
 
+import datetime
+import os
 import sys
 import zoneinfo
 from pathlib import Path
@@ -158,6 +160,30 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+# Google Cloud Storage for uploads and reports when GS_BUCKET_NAME is set (docs/storage.md).
+# Only a name here: the Google libraries load when the storage is first used, never before.
+GS_BUCKET_NAME = env.str("GS_BUCKET_NAME", default="")
+if GS_BUCKET_NAME:
+    _credentials = env.str("GOOGLE_APPLICATION_CREDENTIALS", default="")
+    if _credentials and not Path(_credentials).is_file():
+        raise ImproperlyConfigured(
+            f"GOOGLE_APPLICATION_CREDENTIALS={_credentials}: no such file (mount the service account key)"
+        )
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.gcloud.GoogleCloudStorage",
+        "OPTIONS": {
+            "bucket_name": GS_BUCKET_NAME,
+            "project_id": env.str("GS_PROJECT_ID", default="") or None,
+            "location": env.str("GS_LOCATION", default=""),  # a folder inside the bucket
+            # Unguessable names (utils/uploads.py) are the access control by default: plain links
+            # that don't expire. GS_QUERYSTRING_AUTH=1 signs them instead (GS_EXPIRATION seconds).
+            "querystring_auth": env.bool("GS_QUERYSTRING_AUTH", default=False),
+            "expiration": datetime.timedelta(seconds=env.int("GS_EXPIRATION", default=7 * 86400)),
+            "default_acl": env.str("GS_DEFAULT_ACL", default="") or None,
+            "custom_endpoint": env.str("GS_CUSTOM_ENDPOINT", default="").rstrip("/") or None,
+            "file_overwrite": False,
+        },
+    }
 
 # --- Mail ---------------------------------------------------------------------------------
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587 (the password may come from
@@ -169,6 +195,44 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ADMINS = [("Site admin", a) for a in env.list("ADMIN_EMAILS", default=[])]
 CLUB_NAME = env.str("CLUB_NAME", default="Skyline Soaring Club")
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+
+# --- Other channels: SMS (Twilio), Slack; retries; quiet hours ------------------------------
+# See docs/notifications.md. The Twilio token and the Slack webhook are secrets: in Kubernetes
+# they come from files (X_FILE). A channel whose secret file is absent is simply off.
+
+
+def _optional_secret(name: str) -> str:
+    path = os.environ.get(f"{name}_FILE")
+    if path and not Path(path).exists():
+        return ""
+    return env.str(name, default="")
+
+
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = _optional_secret("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+# Where the Twilio client sends its requests (a proxy, or a stand-in in tests); blank: Twilio's.
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="").rstrip("/")
+SLACK_WEBHOOK_URL = _optional_secret("SLACK_WEBHOOK_URL")
+CHANNEL_TIMEOUT = env.float("CHANNEL_TIMEOUT", default=10.0)  # seconds for one Twilio or Slack request
+# No SMS between these local times of the member (their time zone, else the club's); blank: none.
+SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21:00-08:00")
+try:
+    _quiet = [datetime.time.fromisoformat(part.strip()) for part in SMS_QUIET_HOURS.split("-")]
+    if SMS_QUIET_HOURS.strip() and len(_quiet) != 2:
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(f"SMS_QUIET_HOURS={SMS_QUIET_HOURS!r} must look like 21:00-08:00") from None
+# A deferred SMS not sent within this many hours of the end of quiet hours is dropped as stale.
+SMS_DEFERRED_MAX_AGE_HOURS = env.int("SMS_DEFERRED_MAX_AGE_HOURS", default=12)
+# A temporary failure is retried up to NOTIFY_RETRY_ATTEMPTS attempts in all, after back-offs of
+# base * 2**n seconds (with jitter, at most NOTIFY_RETRY_MAX_SECONDS), within the job's deadline.
+NOTIFY_RETRY_ATTEMPTS = env.int("NOTIFY_RETRY_ATTEMPTS", default=4)
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=2.0)
+NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=60.0)
+if NOTIFY_RETRY_ATTEMPTS < 1:
+    raise ImproperlyConfigured(f"NOTIFY_RETRY_ATTEMPTS={NOTIFY_RETRY_ATTEMPTS} must be at least 1")
 
 # --- Scheduled jobs -----------------------------------------------------------------------
 CRONJOB_LEASE_SECONDS = env.int("CRONJOB_LEASE_SECONDS", default=60)

@@ -1,0 +1,185 @@
+"""The senders of the Outbox, one per channel, and how each sorts its failures.
+
+Each ``send`` returns the provider's id of the accepted message or raises ``DeliveryError``,
+which says whether trying again later may succeed (``temporary``: SMTP 4xx, a dropped
+connection, HTTP 429 or 5xx, a network error) or not (SMTP 5xx, a refused number, a removed
+webhook), and whether the recipient's number should be blocked. The Twilio client and
+``requests`` are imported when a message is first sent, not before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.mail import get_connection
+
+if TYPE_CHECKING:
+    from django.core.mail import EmailMessage
+
+# Twilio errors that mean "this number can't take our SMS": the member is flagged, not retried.
+# 21211 invalid 'To' number · 21612 can't route to it · 21610 the member replied STOP ·
+# 21614 not a mobile number.
+TWILIO_BAD_NUMBER = {21211: "invalid number", 21612: "unreachable number", 21610: "unsubscribed (STOP)",
+                     21614: "not a mobile number"}  # fmt: skip
+
+
+class DeliveryError(Exception):
+    def __init__(
+        self,
+        message: str,
+        *,
+        temporary: bool,
+        retry_after: float | None = None,
+        block_reason: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.temporary = temporary
+        self.retry_after = retry_after
+        self.block_reason = block_reason  # set: the recipient's number is refused for good
+
+
+def first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def temporary_http(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+# --- Email -----------------------------------------------------------------------------------
+class EmailChannel:
+    name = "email"
+
+    def __init__(self) -> None:
+        self._connection: Any = None
+
+    def send(self, message: EmailMessage, message_id: str) -> str:
+        if self._connection is None:
+            self._connection = get_connection()
+        message.connection = self._connection
+        message.extra_headers["Message-ID"] = message_id
+        try:
+            message.send()
+        except Exception as exc:
+            self.close()  # the next attempt starts a fresh SMTP conversation
+            raise smtp_error(exc) from exc
+        return message_id
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):  # a broken connection is being dropped anyway
+                self._connection.close()
+            self._connection = None
+
+
+def smtp_error(exc: Exception) -> DeliveryError:
+    """SMTP 4xx, a lost connection or a network error is temporary; SMTP 5xx is not."""
+    message = first_line(exc)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return DeliveryError(message, temporary=bool(codes) and all(400 <= c < 500 for c in codes))
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return DeliveryError(message, temporary=400 <= exc.smtp_code < 500)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return DeliveryError(message or "the SMTP server closed the connection", temporary=True)
+    if isinstance(exc, smtplib.SMTPException):
+        return DeliveryError(message, temporary=False)
+    if isinstance(exc, OSError):  # refused, reset, timed out, no route
+        return DeliveryError(message, temporary=True)
+    return DeliveryError(message, temporary=False)
+
+
+# --- SMS through Twilio ----------------------------------------------------------------------
+class SmsChannel:
+    name = "sms"
+
+    def __init__(self) -> None:
+        self._client: Any = None
+
+    @staticmethod
+    def configured() -> bool:
+        sender = settings.TWILIO_FROM_NUMBER or settings.TWILIO_MESSAGING_SERVICE_SID
+        return bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and sender)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from twilio.http.http_client import TwilioHttpClient
+            from twilio.rest import Client
+
+            # No retries inside the client: the Outbox retries, and records every attempt.
+            http = TwilioHttpClient(timeout=settings.CHANNEL_TIMEOUT)
+            self._client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
+            if settings.TWILIO_API_BASE_URL:
+                self._client.api.base_url = settings.TWILIO_API_BASE_URL
+        return self._client
+
+    def send(self, to: str, body: str) -> str:
+        import requests
+        from twilio.base.exceptions import TwilioException
+
+        sender: dict[str, str] = (
+            {"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID}
+            if settings.TWILIO_MESSAGING_SERVICE_SID
+            else {"from_": settings.TWILIO_FROM_NUMBER}
+        )
+        try:
+            message = self.client.messages.create(to=to, body=body, **sender)
+        except TwilioException as exc:
+            raise twilio_error(exc) from exc
+        except requests.RequestException as exc:
+            raise DeliveryError(f"Twilio unreachable: {first_line(exc)}", temporary=True) from exc
+        return str(message.sid)
+
+    def close(self) -> None:
+        session = getattr(getattr(self._client, "http_client", None), "session", None)
+        if session is not None:
+            session.close()
+        self._client = None
+
+
+def twilio_error(exc: Exception) -> DeliveryError:
+    status = int(getattr(exc, "status", 0) or 0)
+    code = getattr(exc, "code", None)
+    text = getattr(exc, "msg", None) or getattr(exc, "detail", None) or getattr(exc, "title", None)
+    message = f"Twilio {status} error {code}: {text or type(exc).__name__}"
+    if code in TWILIO_BAD_NUMBER:
+        return DeliveryError(
+            message, temporary=False, block_reason=f"Twilio {code}: {TWILIO_BAD_NUMBER[code]}"
+        )
+    return DeliveryError(message, temporary=temporary_http(status))
+
+
+# --- Slack -----------------------------------------------------------------------------------
+class SlackChannel:
+    name = "slack"
+
+    @staticmethod
+    def configured() -> bool:
+        return bool(settings.SLACK_WEBHOOK_URL)
+
+    def send(self, text: str) -> str:
+        import requests
+
+        try:
+            response = requests.post(
+                settings.SLACK_WEBHOOK_URL, json={"text": text}, timeout=settings.CHANNEL_TIMEOUT
+            )
+        except requests.RequestException as exc:
+            # Not the exception's text: it names the webhook's path, which is the secret.
+            raise DeliveryError(f"Slack unreachable ({type(exc).__name__})", temporary=True) from exc
+        if response.status_code == 200:
+            return ""
+        body = " ".join(response.text.split())[:200]
+        retry_after = response.headers.get("Retry-After")
+        raise DeliveryError(
+            f"Slack {response.status_code}: {body or response.reason}",
+            temporary=temporary_http(response.status_code),
+            retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+        )
+
+    def close(self) -> None:
+        pass
