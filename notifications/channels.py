@@ -79,9 +79,12 @@ def smtp_error(exc: Exception) -> DeliveryError:
     """SMTP 4xx, a lost connection or a network error is temporary; SMTP 5xx is not."""
     message = first_line(exc)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
+        refused = exc.recipients.items()
+        codes = [code for _, (code, _) in refused]
+        message = "; ".join(f"SMTP {code} for {rcpt}: {_text(reply)}" for rcpt, (code, reply) in refused)
         return DeliveryError(message, temporary=bool(codes) and all(400 <= c < 500 for c in codes))
     if isinstance(exc, smtplib.SMTPResponseException):
+        message = f"SMTP {exc.smtp_code}: {_text(exc.smtp_error)}"
         return DeliveryError(message, temporary=400 <= exc.smtp_code < 500)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return DeliveryError(message or "the SMTP server closed the connection", temporary=True)
@@ -90,6 +93,11 @@ def smtp_error(exc: Exception) -> DeliveryError:
     if isinstance(exc, OSError):  # refused, reset, timed out, no route
         return DeliveryError(message, temporary=True)
     return DeliveryError(message, temporary=False)
+
+
+def _text(reply: bytes | str) -> str:
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    return " ".join(text.split())
 
 
 # --- SMS through Twilio ----------------------------------------------------------------------

@@ -256,7 +256,15 @@ class Outbox:
             "kind": notice.kind,
             "channel": channel,
         }
-        values = {"status": status, "run": job.run, "not_before": None, "body": "", "error": "", **fields}
+        values = {
+            "status": status,
+            "run": job.run,
+            "notice_kind": notice.policy_key,
+            "not_before": None,
+            "body": "",
+            "error": "",
+            **fields,
+        }
         with job.unit_of_work():
             delivery, created = Delivery.objects.select_related("run").get_or_create(
                 **key, defaults={**values, "message_id": _message_id() if channel == EMAIL else ""}
@@ -293,6 +301,59 @@ class Outbox:
                 "info", f"The {channel} of {notice.kind} to {notice.describe} is {why}", min_verbosity=2
             )
             self.job.count("dropped" if why == Status.DROPPED else "deferred")
+        return None
+
+    # --- A deferred SMS, when its quiet hours are over (send_deferred_notices) ------------------
+    def send_held(self, delivery: Delivery, member: Member | None) -> str:
+        """Send a deferred SMS now, unless it no longer should go (then it is dropped, with why)."""
+        job = self.job
+        job.checkpoint()
+        describe = member.full_name if member is not None else delivery.recipient
+        notice = Notice(
+            delivery.kind,
+            delivery.recipient,
+            describe,
+            day=delivery.day,
+            sms=delivery.body,
+            member=member,
+            kind_key=delivery.notice_kind or None,
+        )
+        reason = self._no_longer(notice, delivery)
+        until = self._quiet_until(notice) if reason is None else None
+        if job.dry_run:
+            if reason is not None:
+                job.log("dry_run", f"Would drop the deferred SMS to {describe}: {reason}")
+                job.count("would_drop")
+                return self.DRY_RUN
+            return self._dry_run(notice, SMS, delivery.body, until)
+        claimable = Delivery.objects.filter(pk=delivery.pk, status=delivery.status)
+        if reason is not None:
+            if claimable.update(status=Status.DROPPED, error=reason[:2000]):
+                job.log("info", f"Dropped the deferred SMS to {describe}: {reason}")
+                job.count("dropped")
+            return self.DROPPED
+        if until is not None:  # the member moved to a zone where it is night again
+            claimable.update(status=Status.DEFERRED, not_before=until)
+            job.log("info", f"Deferred the SMS to {describe} again, until {until:%a %H:%M} their time")
+            job.count("deferred")
+            return self.DEFERRED
+        if not claimable.update(status=Status.PENDING, run=job.run, error=""):
+            return self.ALREADY_SENT  # another run took it
+        return self._send(notice, SMS, delivery.body, delivery)
+
+    def _no_longer(self, notice: Notice, delivery: Delivery) -> str | None:
+        """Why a deferred SMS should not go after all; None if it still should."""
+        kind = self.kinds.get(notice.policy_key)
+        member = notice.member
+        if member is None or not member.can_receive_sms:
+            return "the member no longer takes SMS"
+        if kind is None or not kind.sms:
+            return f"{notice.policy_key} is no longer sent by SMS"
+        if (member.pk, notice.policy_key, SMS) in self.opt_outs:
+            return f"the member opted out of {notice.policy_key} by SMS"
+        max_age = datetime.timedelta(hours=settings.SMS_DEFERRED_MAX_AGE_HOURS)
+        if delivery.not_before is not None and timezone.now() > delivery.not_before + max_age:
+            return f"too late: its quiet hours ended more than {settings.SMS_DEFERRED_MAX_AGE_HOURS} h ago"
         return None
 
     def _send(self, notice: Notice, channel: str, payload: Any, delivery: Delivery) -> str:

@@ -118,6 +118,9 @@ class Delivery(models.Model):
     day = models.DateField(help_text="The club-local day of the run's occurrence, or the notice's own date.")
     recipient = models.CharField(max_length=254, help_text="member:<id>, or an address.")
     kind = models.CharField(max_length=100)
+    notice_kind = models.CharField(
+        max_length=50, blank=True, help_text="The NoticeKind whose channels and quiet hours it follows."
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Send attempts, retries included.")
