@@ -81,6 +81,14 @@ def slack_notice(kind: str, text: str, *, day: datetime.date | None = None) -> N
     return Notice(kind, SLACK_RECIPIENT, "the club's Slack channel", slack=text, day=day)
 
 
+def posts_to_slack(kind: str) -> bool:
+    """Whether a notice of ``kind`` would be posted to Slack (webhook set, the kind says so)."""
+    if not SlackChannel.configured():
+        return False
+    row = NoticeKind.objects.filter(key=kind.partition(":")[0]).values_list("slack", flat=True).first()
+    return row is None or row
+
+
 class Outbox:
     SENT = "sent"
     ALREADY_SENT = "already_sent"
