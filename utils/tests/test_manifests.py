@@ -34,6 +34,8 @@ EXPECTED = {
     "notify-late-sprs": ("0 10 * * 1", 20, "heavy"),
     "send-maintenance-digest": ("0 9 * * 0", 10, "light"),
     "report-duty-delinquents": ("0 7 1 * *", 30, "heavy"),
+    "notify-pilot-currency": ("0 14 * * *", 10, "light"),
+    "send-deferred-notices": ("20 * * * *", 10, "light"),
 }
 RESOURCES = {
     "light": {"requests": {"memory": "64Mi", "cpu": "50m"}, "limits": {"memory": "128Mi", "cpu": "100m"}},

@@ -35,7 +35,9 @@ class Command(BaseCronJobCommand):
         "drop those no longer wanted or too late to matter."
     )
     job_name = JOB_NAME
-    schedule = "5 * * * *"
+    # At :20, not :00 or :05: where the schedule zone has DST, the spring-forward hour moves a
+    # missing 02:xx slot to 03:00, and the next run must still be more than the deadline away.
+    schedule = "20 * * * *"
     max_execution_time = datetime.timedelta(minutes=10)
     resource_class = "light"
 
