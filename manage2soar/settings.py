@@ -219,9 +219,8 @@ CHANNEL_TIMEOUT = env.float("CHANNEL_TIMEOUT", default=10.0)  # seconds for one 
 # No SMS between these local times of the member (their time zone, else the club's); blank: none.
 SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21:00-08:00")
 try:
-    _quiet = [datetime.time.fromisoformat(part.strip()) for part in SMS_QUIET_HOURS.split("-")]
-    if SMS_QUIET_HOURS.strip() and len(_quiet) != 2:
-        raise ValueError
+    if SMS_QUIET_HOURS.strip():
+        _start, _end = (datetime.time.fromisoformat(part.strip()) for part in SMS_QUIET_HOURS.split("-"))
 except ValueError:
     raise ImproperlyConfigured(f"SMS_QUIET_HOURS={SMS_QUIET_HOURS!r} must look like 21:00-08:00") from None
 # A deferred SMS not sent within this many hours of the end of quiet hours is dropped as stale.

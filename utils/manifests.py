@@ -17,6 +17,12 @@ CONFIG_NAME = "manage2soar-config"
 SECRET_DIR = "/var/run/secrets/manage2soar"  # noqa: S105 - a path, not a secret
 # Secrets every pod needs, read through the settings' X_FILE support (never env values).
 SECRET_FILES = ("SECRET_KEY", "DATABASE_URL", "EMAIL_URL")
+# Secrets of the optional channels (SMS, Slack): a key left out of the Secret is a missing file,
+# which the settings read as "not configured" - the channel is off, the pod still starts.
+OPTIONAL_SECRET_FILES = ("TWILIO_AUTH_TOKEN", "SLACK_WEBHOOK_URL")
+# The Google service account key (Cloud Storage), a key of the same Secret: the Google libraries
+# read it from GOOGLE_APPLICATION_CREDENTIALS, a path set in the ConfigMap (docs/storage.md).
+GCS_CREDENTIALS_KEY = "gcs-credentials.json"
 RUN_AS = 10001
 
 POD_SECURITY_CONTEXT: dict[str, Any] = {
@@ -45,7 +51,7 @@ VOLUME_MOUNTS: list[dict[str, Any]] = [
     {"name": "secrets", "mountPath": SECRET_DIR, "readOnly": True},
 ]
 SECRET_ENV: list[dict[str, Any]] = [
-    {"name": f"{key}_FILE", "value": f"{SECRET_DIR}/{key}"} for key in SECRET_FILES
+    {"name": f"{key}_FILE", "value": f"{SECRET_DIR}/{key}"} for key in (*SECRET_FILES, *OPTIONAL_SECRET_FILES)
 ]
 # Exit code 2 is a configuration error: retrying won't fix it.
 USAGE_EXIT_CODE = 2
