@@ -3,10 +3,11 @@
 ``FakeTwilio`` answers ``POST /2010-04-01/Accounts/<sid>/Messages.json`` the way Twilio does
 (201 with the message's JSON; errors as Twilio's JSON ``{code, message, more_info, status}``);
 ``FakeSlack`` answers a webhook the way Slack does (200 ``ok``; ``no_service``...). Each keeps
-what it accepted, and answers the next requests from ``script`` first — e.g.
-``server.script += [429, 500]`` — then normally. ``hold()`` makes it wait before answering, so a
-test can kill the sender while a request is in the air. The fixtures at the end point Django's
-settings at them (a test module or conftest imports the ones it uses).
+what it accepted, and answers the next requests from ``script`` first (e.g.
+``server.script += [429, 500]``), then (Twilio) from ``script_for[number]``, then normally.
+``hold()`` makes it wait before answering, so a test can kill the sender while a request is in
+the air. The fixtures at the end point Django's settings at them (a test module or conftest
+imports the ones it uses).
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ class FakeTwilio(LoopbackServer):
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.messages: list[dict[str, str]] = []  # accepted: To, From, Body, Sid
-        self.refuse_numbers: dict[str, int] = {}  # number -> Twilio error code (400)
+        self.refuse_numbers: dict[str, int] = {}  # number -> Twilio error code (400), always
+        self.script_for: dict[str, list[int]] = {}  # number -> statuses its next requests get
 
     def answer(self, handler: BaseHTTPRequestHandler, body: str) -> tuple[int, dict[str, str], str]:
         if handler.path != f"/2010-04-01/Accounts/{self.account_sid}/Messages.json":
@@ -128,6 +130,10 @@ class FakeTwilio(LoopbackServer):
             return self._error(401)
         form = {key: values[0] for key, values in parse_qs(body).items()}
         scripted = self._next_scripted()
+        with self._lock:
+            for_number = self.script_for.get(form.get("To", ""))
+            if scripted is None and for_number:
+                scripted = for_number.pop(0)
         if scripted is not None:
             return self._error(scripted)
         if form.get("To") in self.refuse_numbers:
