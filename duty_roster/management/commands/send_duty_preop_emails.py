@@ -54,10 +54,11 @@ class Command(BaseCronJobCommand):
                 member = crew.member
                 email = preop_email(briefing, crew, stamp) if member.email else None
                 if email is None:
-                    also = "; a text message only" if member.can_receive_sms else ""
-                    self.log_warning(f"{member.full_name} has no email address: not briefed by email{also}")
+                    texted = member.can_receive_sms
+                    outcome = "briefed by text message only" if texted else "not briefed"
+                    self.log_warning(f"{member.full_name} has no email address: {outcome}")
                     self.count("no_email")
-                    if not member.can_receive_sms:
+                    if not texted:
                         continue
                 # The SMS goes to members who opted in, when the duty_preop kind offers it.
                 sms = preop_sms(briefing, crew)
