@@ -138,7 +138,7 @@ class BaseCronJobCommand(BaseCommand):
             labels = (
                 ("already_sent", "already sent"),
                 ("deferred", "deferred past quiet hours"),
-                ("dropped", "dropped in quiet hours"),
+                ("dropped", "dropped"),
                 ("failed", "failed"),
             )
         for key, label in labels:

@@ -124,6 +124,14 @@ def test_a_briefing_pod_killed_while_it_waits_to_retry_is_finished_by_the_next_p
     assert "📧 sent 1, 3 already sent" in second.stdout
 
     once_each(smtp_server, twilio)
+    assert sorted(smtp_server.subjects()) == [
+        "Duty briefing for Saturday 28 November 2026: Duty officer",
+        "Duty briefing for Saturday 28 November 2026: Tow pilot",
+    ]
+    assert {m["To"]: m["Body"] for m in twilio.messages} == {
+        ANN: "Skyline Soaring Club: Sat 28 Nov you are Duty officer at KFRR. Full briefing by email.",
+        BOB: "Skyline Soaring Club: Sat 28 Nov you are Tow pilot at KFRR. Full briefing by email.",
+    }
     assert ledger(scratch_db, "send_duty_preop_emails") == {
         ("Ann", "email"): ("sent", 1),
         ("Ann", "sms"): ("sent", 1),

@@ -95,7 +95,7 @@ def test_a_kind_may_drop_an_sms_due_in_quiet_hours_instead(
     kind.save()
     result = at(EVENING, BriefingJob())
     assert "Dropped the SMS to Ann East: quiet hours there until 08:00" in result.out
-    assert "📧 sent 1, 1 dropped in quiet hours" in result.out
+    assert "📧 sent 1, 1 dropped" in result.out
     assert at(QUIET_ENDS + 5 * MINUTE, COMMAND).code == 0
     assert not twilio_settings.messages and sms_rows()[0][1] == "dropped"
 
