@@ -324,3 +324,12 @@ def test_without_a_webhook_nothing_is_posted(smtp_settings: SMTPServer, ann: Mem
     result = run_command(BriefingJob())
     assert result.code == 0 and "📧 sent 1" in result.out
     assert not Delivery.objects.filter(channel="slack").exists()
+
+
+def test_a_messaging_service_is_the_sender_when_set(
+    settings: Any, smtp_settings: SMTPServer, twilio_settings: FakeTwilio, kind: NoticeKind, ann: Member
+) -> None:
+    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
+    assert run_command(BriefingJob()).code == 0
+    [message] = twilio_settings.messages
+    assert (message["MessagingServiceSid"], message["From"]) == ("MG" + "1" * 32, "")
