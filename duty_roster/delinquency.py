@@ -270,3 +270,15 @@ def delinquency_report_email(
             "csv_url": csv_url,
         },
     )
+
+
+def delinquency_slack_text(report: DelinquencyReport, csv_url: str | None) -> str:
+    """The report's summary for the club's Slack channel: counts and the CSV, never names."""
+    rules = report.rules
+    count = len(report.delinquents)
+    text = (
+        f"*{settings.CLUB_NAME} duty report {rules.today:%B %Y}*: {count} member{'s' * (count != 1)} "
+        f"flew since {rules.window_start.isoformat()} without doing duty "
+        f"(of {report.flying} flying, {report.subject_to_duty} subject to duty)."
+    )
+    return f"{text} List: {csv_url}" if csv_url else text

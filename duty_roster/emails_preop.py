@@ -1,4 +1,5 @@
-"""The pre-operation briefing email and its calendar file (one all-day event per role)."""
+"""The pre-operation briefing: its email with a calendar file (one all-day event per role), and
+the short SMS for members who opted in to text messages."""
 
 from __future__ import annotations
 
@@ -58,3 +59,17 @@ def preop_email(
         context={"briefing": briefing, "crew": crew, "member": crew.member, "ics_filename": filename},
         attachments=[(filename, duty_calendar(crew, stamp), "text/calendar")],
     )
+
+
+def preop_sms(briefing: DayBriefing, crew: CrewBriefing) -> str:
+    """The briefing in a line or two: the member's roles and fields, and what needs attention."""
+    fields = ", ".join(assignment.location.identifier for assignment in crew.assignments)
+    roles = ", ".join(crew.role_labels)
+    day = briefing.day
+    text = f"{settings.CLUB_NAME}: {day:%a} {day.day} {day:%b} you are {roles} at {fields}."
+    grounded = len(briefing.grounded)
+    if grounded:
+        text += f" {grounded} aircraft grounded."
+    if briefing.overdue_count:
+        text += f" {briefing.overdue_count} maintenance deadline(s) overdue."
+    return text + " Full briefing by email."

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
 from instructors.models import InstructionReport
@@ -63,6 +64,10 @@ LEVELS: tuple[EscalationLevel, ...] = (
     EscalationLevel(5, 30, "FINAL notice", frozenset(CC)),
 )
 OVERDUE_AFTER_DAYS = LEVELS[0].min_days
+FINAL_LEVEL = LEVELS[-1]
+# The notice kinds (notifications.NoticeKind) of the reminder: at FINAL level it is also
+# offered by SMS.
+LATE_SPRS_FINAL_KIND = "late_sprs_final"
 
 
 def level_for_age(age_days: int) -> EscalationLevel | None:
@@ -101,6 +106,8 @@ class InstructorOverdue:
 
 _PERSON = ("first_name", "last_name", "username", "email")
 _STATUS = ("is_active", "membership_status")
+# What the Outbox needs to text an instructor at FINAL level (opt-in, number, time zone).
+_CONTACT = ("phone", "sms_opt_in", "sms_blocked_at", "timezone")
 
 
 def _member(row: dict[str, Any], prefix: str, fields: Iterable[str] = _PERSON) -> Member | None:
@@ -128,7 +135,7 @@ def overdue_reports(
         assert level is not None  # the date window holds only overdue flights
         item = found.get(row["instructor__id"])
         if item is None:
-            instructor = _member(row, "instructor__")
+            instructor = _member(row, "instructor__", (*_PERSON, *_CONTACT))
             supervisor = _member(row, "instructor__supervisor__", (*_PERSON, *_STATUS))
             item = found[row["instructor__id"]] = InstructorOverdue(instructor, supervisor)  # type: ignore[arg-type]
         item.reports.append(OverdueReport(_member(row, "pilot__"), flight_date, age, level))  # type: ignore[arg-type]
@@ -155,7 +162,7 @@ def _overdue_rows(
         flights = flights.filter(instructor_id=instructor_id)
     columns = [
         "logsheet__log_date",
-        *(f"instructor__{name}" for name in ("id", *_PERSON)),
+        *(f"instructor__{name}" for name in ("id", *_PERSON, *_CONTACT)),
         *(f"instructor__supervisor__{name}" for name in ("id", *_PERSON, *_STATUS)),
         *(f"pilot__{name}" for name in ("id", *_PERSON)),
     ]
@@ -220,6 +227,18 @@ def late_sprs_message(overdue: InstructorOverdue, shown: int = 5) -> str:
     )
     more = f"; and {count - shown} more" if count > shown else ""
     return f"{overdue.highest_level.label}: {count} overdue student progress {noun}: {listed}{more}"
+
+
+def late_sprs_sms(overdue: InstructorOverdue) -> str:
+    """The FINAL-level reminder as a text message: how many, the oldest, where to write them."""
+    count = len(overdue.reports)
+    oldest = overdue.reports[0]
+    noun = "report is" if count == 1 else "reports are"
+    return (
+        f"{settings.CLUB_NAME}: FINAL notice. {count} student progress {noun} overdue, the oldest "
+        f"for {oldest.student.full_name} ({oldest.flight_date:%d %b}, {oldest.age_days} days). "
+        f"Please write them today: {settings.SITE_URL}{INSTRUCTION_REPORTS_URL}"
+    )
 
 
 def refresh_late_sprs_notification(instructor_id: int, today: datetime.date) -> None:

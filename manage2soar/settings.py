@@ -6,6 +6,7 @@ secrets as files); a trailing newline in such a file is ignored. See docs/config
 
 from __future__ import annotations
 
+import datetime
 import sys
 import zoneinfo
 from pathlib import Path
@@ -175,6 +176,30 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+# Google Cloud Storage for uploads and reports when GS_BUCKET_NAME is set (docs/storage.md).
+# Only a name here: the Google libraries load when the storage is first used, never before.
+GS_BUCKET_NAME = env.str("GS_BUCKET_NAME", default="")
+if GS_BUCKET_NAME:
+    _credentials = env.str("GOOGLE_APPLICATION_CREDENTIALS", default="")
+    if _credentials and not Path(_credentials).is_file():
+        raise ImproperlyConfigured(
+            f"GOOGLE_APPLICATION_CREDENTIALS={_credentials}: no such file (mount the service account key)"
+        )
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.gcloud.GoogleCloudStorage",
+        "OPTIONS": {
+            "bucket_name": GS_BUCKET_NAME,
+            "project_id": env.str("GS_PROJECT_ID", default="") or None,
+            "location": env.str("GS_LOCATION", default=""),  # a folder inside the bucket
+            # Unguessable names (utils/uploads.py) are the access control by default: plain links
+            # that don't expire. GS_QUERYSTRING_AUTH=1 signs them instead (GS_EXPIRATION seconds).
+            "querystring_auth": env.bool("GS_QUERYSTRING_AUTH", default=False),
+            "expiration": datetime.timedelta(seconds=env.int("GS_EXPIRATION", default=7 * 86400)),
+            "default_acl": env.str("GS_DEFAULT_ACL", default="") or None,
+            "custom_endpoint": env.str("GS_CUSTOM_ENDPOINT", default="").rstrip("/") or None,
+            "file_overwrite": False,
+        },
+    }
 
 # --- Mail ---------------------------------------------------------------------------------
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587 (the password may come from
@@ -186,6 +211,35 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ADMINS = [("Site admin", a) for a in env.list("ADMIN_EMAILS", default=[])]
 CLUB_NAME = env.str("CLUB_NAME", default="Skyline Soaring Club")
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+
+# --- Other channels: SMS (Twilio), Slack; retries; quiet hours ------------------------------
+# See docs/notifications.md. The Twilio token and the Slack webhook are secrets: in Kubernetes
+# they come from files (X_FILE). A channel whose secret file is absent is simply off.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = optional_secret("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+# Where the Twilio client sends its requests (a proxy, or a stand-in in tests); blank: Twilio's.
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="").rstrip("/")
+# Club-wide reports and job alerts (also used by utils.alerts).
+SLACK_WEBHOOK_URL = optional_secret("SLACK_WEBHOOK_URL")
+CHANNEL_TIMEOUT = env.float("CHANNEL_TIMEOUT", default=10.0)  # seconds for one Twilio or Slack request
+# No SMS between these local times of the member (their time zone, else the club's); blank: none.
+SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21:00-08:00")
+try:
+    if SMS_QUIET_HOURS.strip():
+        _start, _end = (datetime.time.fromisoformat(part.strip()) for part in SMS_QUIET_HOURS.split("-"))
+except ValueError:
+    raise ImproperlyConfigured(f"SMS_QUIET_HOURS={SMS_QUIET_HOURS!r} must look like 21:00-08:00") from None
+# A deferred SMS not sent within this many hours of the end of quiet hours is dropped as stale.
+SMS_DEFERRED_MAX_AGE_HOURS = env.int("SMS_DEFERRED_MAX_AGE_HOURS", default=12)
+# A temporary failure is retried up to NOTIFY_RETRY_ATTEMPTS attempts in all, after back-offs of
+# base * 2**n seconds (with jitter, at most NOTIFY_RETRY_MAX_SECONDS), within the job's deadline.
+NOTIFY_RETRY_ATTEMPTS = env.int("NOTIFY_RETRY_ATTEMPTS", default=4)
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=2.0)
+NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=60.0)
+if NOTIFY_RETRY_ATTEMPTS < 1:
+    raise ImproperlyConfigured(f"NOTIFY_RETRY_ATTEMPTS={NOTIFY_RETRY_ATTEMPTS} must be at least 1")
 
 # --- Scheduled jobs -----------------------------------------------------------------------
 CRONJOB_LEASE_SECONDS = env.int("CRONJOB_LEASE_SECONDS", default=60)
@@ -221,8 +275,7 @@ if CRONJOB_RUN_RETENTION_DAYS < 2:
     raise ImproperlyConfigured(f"CRONJOB_RUN_RETENTION_DAYS={CRONJOB_RUN_RETENTION_DAYS} must be at least 2")
 # Bearer token of /metrics; unset: the endpoint answers 404.
 METRICS_TOKEN = optional_secret("METRICS_TOKEN")
-# Optional monitors and alert channels, all off unless set.
-SLACK_WEBHOOK_URL = optional_secret("SLACK_WEBHOOK_URL")
+# Optional monitors, all off unless set.
 CRONJOB_PING_URL_TEMPLATE = optional_secret("CRONJOB_PING_URL_TEMPLATE")  # e.g. https://hc-ping.com/KEY/{job}
 CRONJOB_MONITOR_TIMEOUT = env.float("CRONJOB_MONITOR_TIMEOUT", default=3.0)
 SENTRY_DSN = optional_secret("SENTRY_DSN")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -25,6 +26,16 @@ def validate_e164(value: str) -> None:
         or phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != value
     ):
         raise ValidationError("Enter the phone number in E.164 form, e.g. +15405550123.", code="invalid_e164")
+
+
+def validate_timezone(value: str) -> None:
+    """An IANA time zone name, e.g. America/Denver."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"{value!r} is not an IANA time zone (e.g. America/Denver).", code="invalid_timezone"
+        ) from None
 
 
 class MembershipStatus(models.TextChoices):
@@ -75,6 +86,24 @@ class Member(AbstractUser):
     )
 
     phone = models.CharField(max_length=16, blank=True, validators=[validate_e164])
+    timezone = models.CharField(
+        "time zone",
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text="IANA name, e.g. America/Denver; blank: the club's. Quiet hours and 'today' use it.",
+    )
+    sms_opt_in = models.BooleanField(
+        "SMS opt-in", default=False, help_text="The member agreed to get text messages from the club."
+    )
+    sms_blocked_at = models.DateTimeField(
+        "SMS blocked at",
+        null=True,
+        blank=True,
+        help_text="Set when the SMS provider refused the number for good (invalid, not a mobile, "
+        "unsubscribed); cleared when the number changes.",
+    )
+    sms_blocked_reason = models.CharField("SMS blocked because", max_length=200, blank=True)
     membership_status = models.CharField(
         max_length=20, choices=MembershipStatus.choices, default=MembershipStatus.FULL
     )
@@ -104,6 +133,39 @@ class Member(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: list[str], values: list[object]) -> Member:
+        member = super().from_db(db, field_names, values)
+        member._loaded_phone = member.__dict__.get("phone")
+        return member
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        """A phone number is checked as E.164 when saved; a new number lifts an SMS block."""
+        if self.phone:
+            validate_e164(self.phone)
+        loaded = getattr(self, "_loaded_phone", None)
+        if loaded is not None and loaded != self.phone and self.sms_blocked_at is not None:
+            self.sms_blocked_at = None
+            self.sms_blocked_reason = ""
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "sms_blocked_at", "sms_blocked_reason"}  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        self._loaded_phone = self.phone
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The member's own time zone, else the club's."""
+        try:
+            return zoneinfo.ZoneInfo(self.timezone or settings.CLUB_TIMEZONE)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(settings.CLUB_TIMEZONE)
+
+    @property
+    def can_receive_sms(self) -> bool:
+        """Opted in, with a number the provider has not refused."""
+        return bool(self.sms_opt_in and self.phone and self.sms_blocked_at is None)
 
     @property
     def full_name(self) -> str:

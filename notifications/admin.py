@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from notifications.models import Delivery, Notification
+from notifications.models import Delivery, NoticeKind, Notification, OptOut
 
 
 @admin.register(Notification)
@@ -13,12 +13,38 @@ class NotificationAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
+@admin.register(NoticeKind)
+class NoticeKindAdmin(admin.ModelAdmin):
+    """Which channels each kind of notice uses: the club edits this, not the code."""
+
+    list_display = ("key", "description", "email", "sms", "slack", "sms_quiet_hours")
+    list_editable = ("email", "sms", "slack", "sms_quiet_hours")
+    search_fields = ("key", "description")
+
+
+@admin.register(OptOut)
+class OptOutAdmin(admin.ModelAdmin):
+    list_display = ("member", "kind", "channel")
+    list_filter = ("kind", "channel")
+    raw_id_fields = ("member",)
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     """The ledger is the record of what was sent: read-only."""
 
-    list_display = ("job_name", "day", "kind", "channel", "recipient", "status", "attempts", "sent_at")
-    list_filter = ("status", "channel", "job_name", "kind")
+    list_display = (
+        "job_name",
+        "day",
+        "kind",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "sent_at",
+        "not_before",
+    )
+    list_filter = ("status", "channel", "job_name", "notice_kind")
     search_fields = ("recipient", "kind", "error")
     date_hierarchy = "day"
 

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from utils.cronjob import BaseCronJobCommand
     from utils.status import JobStatus
 
-SLACK_RECIPIENT = "slack:webhook"
+# The notice kind whose channels (admin-editable) alerts follow.
+ALERT_KIND = "job_failure"
 
 
 class AlertSender:
@@ -45,6 +46,7 @@ class AlertSender:
 
     dry_run = False
     resend = False
+    max_execution_time = None  # retries of an alert are bounded by the retry policy alone
 
     def __init__(self, job_name: str, run: CronJobRun | None, log: Callable[[str, str], None]) -> None:
         self.job_name = job_name
@@ -59,6 +61,12 @@ class AlertSender:
     def checkpoint(self) -> None:
         """Alerts are sent after the job stopped: nothing to stop for."""
 
+    def remaining_time(self) -> None:
+        return None
+
+    def log_warning(self, message: str) -> None:
+        self._log("warning", message)
+
     @contextmanager
     def unit_of_work(self) -> Iterator[None]:
         with transaction.atomic():
@@ -70,32 +78,6 @@ class AlertSender:
 
     def count(self, key: str, n: int = 1) -> None:
         self.summary[key] += n
-
-
-@dataclass
-class SlackMessage:
-    """A Slack incoming-webhook post that ``Outbox`` can send like an email.
-
-    A stop-gap until the notifications app has a Slack channel of its own: swap
-    ``slack_notice()`` for it then.
-    """
-
-    subject: str
-    text: str
-    webhook_url: str
-
-    def __post_init__(self) -> None:
-        self.extra_headers: dict[str, str] = {}
-        self.connection: object = None
-
-    def send(self) -> int:
-        import requests  # lazily: only a configured Slack pays for the import
-
-        response = requests.post(
-            self.webhook_url, json={"text": self.text}, timeout=settings.CRONJOB_MONITOR_TIMEOUT
-        )
-        response.raise_for_status()
-        return 1
 
 
 @dataclass(frozen=True)
@@ -110,7 +92,7 @@ class Alert:
 
 def send_alert(alert: Alert, log: Callable[[str, str], None]) -> Counter[str]:
     """Email each site admin and post to Slack, each once; return the counts (sent, failed...)."""
-    from notifications.delivery import Notice, Outbox
+    from notifications.delivery import SLACK_RECIPIENT, Notice, Outbox
     from notifications.email import render_email
 
     sender = AlertSender(alert.job_name, alert.run, log)
@@ -127,13 +109,16 @@ def send_alert(alert: Alert, log: Callable[[str, str], None]) -> Counter[str]:
     with Outbox(sender) as outbox:  # type: ignore[arg-type]
         for address in admins:
             email = render_email("utils/email/job_alert", [address], context)
-            outbox.deliver(Notice(alert.kind, address, f"site admin {address}", email, day=alert.day))
+            notice = Notice(
+                alert.kind, address, f"site admin {address}", email, day=alert.day, kind_key=ALERT_KIND
+            )
+            outbox.deliver(notice)
         if settings.SLACK_WEBHOOK_URL:
             text = "\n".join([f":rotating_light: {settings.CLUB_NAME}: {alert.headline}", *alert.details])
-            slack = SlackMessage(alert.headline, text, settings.SLACK_WEBHOOK_URL)
-            outbox.deliver(
-                Notice(alert.kind, SLACK_RECIPIENT, "Slack", slack, channel="slack", day=alert.day)  # type: ignore[arg-type]
+            notice = Notice(
+                alert.kind, SLACK_RECIPIENT, "Slack", slack=text, day=alert.day, kind_key=ALERT_KIND
             )
+            outbox.deliver(notice)
     return sender.summary
 
 

@@ -78,6 +78,7 @@ class BaseCronJobCommand(OneLineErrorsCommand):
         self._stop: JobStop | None = None
         self._in_job = False
         self._heartbeat: Heartbeat | None = None
+        self._job_started: float | None = None
 
     # --- Public names kept from the original system -----------------------------------------
     @cached_property
@@ -137,12 +138,29 @@ class BaseCronJobCommand(OneLineErrorsCommand):
         counts = self.summary
         if self.dry_run:
             sent = f"would send {counts['would_send']}"
+            labels = (
+                ("would_defer", "would wait for quiet hours to end"),
+                ("would_drop", "would be dropped"),
+            )
         else:
             sent = f"sent {counts['sent']}"
-            for key, label in (("already_sent", "already sent"), ("failed", "failed")):
-                if counts[key]:
-                    sent += f", {counts[key]} {label}"
+            labels = (
+                ("already_sent", "already sent"),
+                ("deferred", "deferred past quiet hours"),
+                ("dropped", "dropped"),
+                ("failed", "failed"),
+            )
+        for key, label in labels:
+            if counts[key]:
+                sent += f", {counts[key]} {label}"
         self.log("findings", f"{found} · 📧 {sent}")
+
+    def remaining_time(self) -> datetime.timedelta | None:
+        """Time left before ``max_execution_time`` stops the job; None without a deadline."""
+        if self.max_execution_time is None or self._job_started is None:
+            return None
+        elapsed = datetime.timedelta(seconds=time.monotonic() - self._job_started)
+        return max(self.max_execution_time - elapsed, datetime.timedelta(0))
 
     def checkpoint(self) -> None:
         """Stop here if SIGTERM/SIGINT arrived, the deadline passed, or the lease was lost."""
@@ -329,6 +347,7 @@ class BaseCronJobCommand(OneLineErrorsCommand):
 
     def _execute(self, args: tuple[Any, ...], options: dict[str, Any]) -> None:
         self._in_job = True
+        self._job_started = time.monotonic()
         self._arm_deadline()
         try:
             self.checkpoint()

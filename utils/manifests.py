@@ -17,9 +17,19 @@ CONFIG_NAME = "manage2soar-config"
 SECRET_DIR = "/var/run/secrets/manage2soar"  # noqa: S105 - a path, not a secret
 # Secrets every pod needs, read through the settings' X_FILE support (never env values).
 SECRET_FILES = ("SECRET_KEY", "DATABASE_URL", "EMAIL_URL")
-# Optional secrets (monitoring): a key left out of the Secret is a missing file, which the
-# settings read as "not configured" (docs/monitoring.md).
-OPTIONAL_SECRET_FILES = ("METRICS_TOKEN", "SLACK_WEBHOOK_URL", "SENTRY_DSN", "CRONJOB_PING_URL_TEMPLATE")
+# Optional secrets (SMS, Slack, monitoring): a key left out of the Secret is a missing file,
+# which the settings read as "not configured" - that feature is off, the pod still starts
+# (docs/notifications.md, docs/monitoring.md).
+OPTIONAL_SECRET_FILES = (
+    "TWILIO_AUTH_TOKEN",
+    "SLACK_WEBHOOK_URL",
+    "METRICS_TOKEN",
+    "SENTRY_DSN",
+    "CRONJOB_PING_URL_TEMPLATE",
+)
+# The Google service account key (Cloud Storage), a key of the same Secret: the Google libraries
+# read it from GOOGLE_APPLICATION_CREDENTIALS, a path set in the ConfigMap (docs/storage.md).
+GCS_CREDENTIALS_KEY = "gcs-credentials.json"
 RUN_AS = 10001
 
 POD_SECURITY_CONTEXT: dict[str, Any] = {
@@ -48,7 +58,7 @@ VOLUME_MOUNTS: list[dict[str, Any]] = [
     {"name": "secrets", "mountPath": SECRET_DIR, "readOnly": True},
 ]
 SECRET_ENV: list[dict[str, Any]] = [
-    {"name": f"{key}_FILE", "value": f"{SECRET_DIR}/{key}"} for key in SECRET_FILES + OPTIONAL_SECRET_FILES
+    {"name": f"{key}_FILE", "value": f"{SECRET_DIR}/{key}"} for key in (*SECRET_FILES, *OPTIONAL_SECRET_FILES)
 ]
 # Exit code 2 is a configuration error: retrying won't fix it.
 USAGE_EXIT_CODE = 2

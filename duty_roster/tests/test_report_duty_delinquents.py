@@ -29,6 +29,7 @@ from logsheet.tests.factories import AirfieldFactory, FlightFactory, LogsheetFac
 from members.models import Member
 from members.tests.factories import MemberFactory
 from notifications.models import Delivery
+from notifications.testing import FakeSlack
 from utils.exitcodes import ExitCode
 from utils.testing.commands import run_command
 from utils.testing.smtp import SMTPServer
@@ -367,6 +368,38 @@ def test_a_rerun_after_a_failed_send_sends_only_the_missing_copy(
     assert retry.code == 0 and "📧 sent 1, 1 already sent" in retry.out
     assert smtp_settings.recipients() == ["bea.board@example.org", "dan.duty@example.org"]
     assert len(stored_reports(media)) == 2  # the retry links a fresh copy of the same list
+
+
+def test_a_summary_with_the_csv_link_is_posted_to_slack_once(
+    smtp_settings: SMTPServer, slack_settings: FakeSlack, board: list[Member], media: Path
+) -> None:
+    fly(member("Sam Slacker"))
+    fly(member("Sue Slacker"))
+    result = run_command(COMMAND)
+    assert result.code == 0, result.err
+    (csv_path,) = stored_reports(media)
+    assert slack_settings.posts == [
+        "*Skyline Soaring Club duty report December 2026*: 2 members flew since 2025-12-01 without doing "
+        "duty (of 2 flying, 4 subject to duty). List: "
+        f"https://club.example.org/media/{csv_path.relative_to(media).as_posix()}"
+    ]
+    assert "Sam" not in slack_settings.posts[0]  # a summary: no names in the channel
+    assert "📧 sent 3" in result.out
+    again = run_command(COMMAND)
+    assert "📧 sent 0, 3 already sent" in again.out
+    assert len(slack_settings.posts) == 1 and len(stored_reports(media)) == 1
+
+
+def test_a_slack_post_still_missing_on_a_rerun_gets_the_csv_link(
+    smtp_settings: SMTPServer, slack_settings: FakeSlack, board: list[Member], media: Path
+) -> None:
+    fly(member("Sam Slacker"))
+    slack_settings.script += [500] * 4
+    assert run_command(COMMAND).code == ExitCode.FAILED
+    retry = run_command(COMMAND)
+    assert retry.code == 0 and "📧 sent 1, 2 already sent" in retry.out
+    assert len(smtp_settings.messages) == 2 and len(slack_settings.posts) == 1
+    assert "List: https://club.example.org/media/reports/duty-delinquents/" in slack_settings.posts[0]
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from maintenance.tests.factories import MaintenanceDeadlineFactory, MaintenanceI
 from members.models import Member
 from members.tests.factories import MemberFactory
 from notifications.models import Delivery
+from notifications.testing import FakeTwilio
 from utils.testing.commands import run_command
 from utils.testing.smtp import SMTPServer
 
@@ -341,3 +342,49 @@ def test_queries_do_not_grow_with_the_data() -> None:
     small = _dry_run_queries()
     _operations(1, airfields=9, maintenance_items=18)  # now 10 airfields, 40 crew, 20 + 20 items
     assert _dry_run_queries() == small
+
+
+# --- By SMS, for members who opted in ------------------------------------------------------
+def test_a_crew_member_who_opted_in_gets_the_briefing_by_sms_after_quiet_hours(
+    smtp_settings: SMTPServer, twilio_settings: FakeTwilio
+) -> None:
+    ann = member("Ann", phone="+15405550101", sms_opt_in=True)
+    bob = member("Bob", phone="+15405550102")  # no opt-in: email only
+    ken = member("Ken", phone="+815012345678", sms_opt_in=True, timezone="Asia/Tokyo")
+    ops_day(duty_officer=ann, tow_pilot=bob, duty_instructor=ken)
+    MaintenanceIssueFactory(grounded=True, towplane=TowplaneFactory(n_number="N500T"), glider=None)
+
+    # 06:00 UTC: 01:00 in New York (quiet hours), 15:00 in Tokyo.
+    result = run_command(COMMAND)
+
+    assert result.code == 0, result.err
+    assert "📧 sent 4, 1 deferred past quiet hours" in result.out
+    assert len(smtp_settings.messages) == 3
+    assert twilio_settings.bodies_to("+815012345678") == [
+        "Skyline Soaring Club: Mon 23 Nov you are Duty instructor at KFRR. 1 aircraft grounded. "
+        "Full briefing by email."
+    ]
+    # At 08:00 in New York the deferred one goes; the rerun of the briefing sends nothing again.
+    with time_machine.travel(datetime.datetime(2026, 11, 22, 13, 5, tzinfo=datetime.UTC)):
+        assert run_command("send_deferred_notices").code == 0
+        rerun = run_command(COMMAND)
+    assert "📧 sent 0, 5 already sent" in rerun.out
+    assert twilio_settings.bodies_to("+15405550101") == [
+        "Skyline Soaring Club: Mon 23 Nov you are Duty officer at KFRR. 1 aircraft grounded. "
+        "Full briefing by email."
+    ]
+    assert twilio_settings.bodies_to("+15405550102") == [] and len(twilio_settings.messages) == 2
+    assert len(smtp_settings.messages) == 3
+    sms_rows = Delivery.objects.filter(channel="sms", kind="duty_preop", day=OPS_DAY, status="sent")
+    assert sms_rows.count() == 2
+
+
+def test_a_member_without_email_who_opted_in_gets_the_sms_only(
+    smtp_settings: SMTPServer, twilio_settings: FakeTwilio
+) -> None:
+    ops_day(duty_officer=member("Ann"), tow_pilot=member("Ken", email="", phone="+815012345678",
+                                                        sms_opt_in=True, timezone="Asia/Tokyo"))  # fmt: skip
+    result = run_command(COMMAND)
+    assert "Ken Pilot has no email address: briefed by text message only" in result.out
+    assert len(smtp_settings.messages) == 1 and len(twilio_settings.messages) == 1
+    assert "📧 sent 2" in result.out

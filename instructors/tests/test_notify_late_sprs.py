@@ -29,6 +29,7 @@ from logsheet.tests.factories import AirfieldFactory, FlightFactory
 from members.models import Member
 from members.tests.factories import MemberFactory
 from notifications.models import Delivery, Notification
+from notifications.testing import FakeTwilio
 from utils.exitcodes import ExitCode
 from utils.models import CronJobRun
 from utils.testing.commands import run_command
@@ -486,3 +487,40 @@ def test_a_dry_run_costs_the_same_queries_for_ten_times_the_data() -> None:
     build_overdue(10, 27)
     assert sum(len(item.reports) for item in overdue_reports(TODAY)) == 60
     assert dry_run_queries() == small
+
+
+# --- FINAL level: offered by SMS -------------------------------------------------------------
+@pytest.mark.parametrize(("age", "texted"), [(29, False), (30, True)])
+def test_only_a_final_notice_is_also_texted_to_an_instructor_who_opted_in(
+    smtp_settings: SMTPServer, twilio_settings: FakeTwilio, club: dict[str, Member], age: int, texted: bool
+) -> None:
+    Member.objects.filter(pk=club["instructor"].pk).update(phone="+15405550111", sms_opt_in=True)
+    Member.objects.filter(pk=club["supervisor"].pk).update(phone="+15405550112", sms_opt_in=True)
+    lesson(age, club["instructor"], club["student"])
+
+    result = run_command(JOB)
+
+    assert result.code == 0, result.err
+    assert len(smtp_settings.messages) == 1
+    if not texted:
+        assert twilio_settings.requests == []
+        return
+    assert twilio_settings.bodies_to("+15405550111") == [
+        "Skyline Soaring Club: FINAL notice. 1 student progress report is overdue, the oldest for "
+        f"Stu Dent ({days_ago(30):%d %b}, 30 days). Please write them today: http://localhost:8000/instructors/"
+    ]
+    assert len(twilio_settings.messages) == 1  # the copied supervisor is never texted
+    sms = Delivery.objects.get(channel="sms")
+    assert (sms.kind, sms.notice_kind, sms.status) == (LATE_SPRS_KEY, "late_sprs_final", "sent")
+    again = run_command(JOB)
+    assert "📧 sent 0, 2 already sent" in again.out and len(twilio_settings.messages) == 1
+
+
+def test_an_instructor_without_email_at_final_level_is_texted(
+    smtp_settings: SMTPServer, twilio_settings: FakeTwilio, club: dict[str, Member]
+) -> None:
+    Member.objects.filter(pk=club["instructor"].pk).update(email="", phone="+15405550111", sms_opt_in=True)
+    lesson(31, club["instructor"], club["student"])
+    result = run_command(JOB)
+    assert "Ivan Teach has no email address; texted and notified in-app" in result.out
+    assert smtp_settings.messages == [] and len(twilio_settings.messages) == 1

@@ -22,7 +22,8 @@ from maintenance.tests.factories import (
 )
 from members.models import Member
 from members.tests.factories import MemberFactory
-from notifications.models import Delivery
+from notifications.models import Delivery, NoticeKind
+from notifications.testing import FakeSlack
 from utils.exitcodes import ExitCode
 from utils.testing.commands import run_command
 from utils.testing.smtp import SMTPServer
@@ -307,3 +308,35 @@ def test_the_selection_is_four_queries() -> None:
     with CaptureQueriesContext(connection) as queries:
         recipients = digest_recipients(build_digest(TODAY, 30))
     assert len(recipients) == 16 and len(queries) == 4
+
+
+# --- Slack ---------------------------------------------------------------------------------------
+def test_a_summary_is_posted_to_the_clubs_slack_channel_once(
+    smtp_settings: SMTPServer, slack_settings: FakeSlack, team: list[Member]
+) -> None:
+    ask = glider("N321K")
+    issue(ask, "Canopy cracked\nnear the hinge", datetime.date(2026, 11, 2), grounded=True)
+    issue(ask, "Tire worn", datetime.date(2026, 11, 3))
+    deadline(ask, datetime.date(2026, 11, 12), kind="annual")
+    deadline(ask, datetime.date(2026, 12, 1), kind="elt")
+
+    result = run_command(COMMAND)
+    assert result.code == 0, result.err
+    assert slack_settings.posts == [
+        "*Skyline Soaring Club maintenance digest 2026-11-22*: 2 open issues (1 grounding) and 2 deadlines "
+        "due by 2026-12-22 (1 overdue).\n"
+        "• Grounded: N321K Schleicher ASK-21: Canopy cracked near the hinge\n"
+        "• Annual inspection of N321K Schleicher ASK-21 overdue by 10 days"
+    ]
+    assert "📧 sent 3" in result.out
+    assert "📧 sent 0, 3 already sent" in run_command(COMMAND).out
+    assert len(slack_settings.posts) == 1
+
+
+def test_the_slack_post_follows_the_notice_kind(
+    smtp_settings: SMTPServer, slack_settings: FakeSlack, team: list[Member]
+) -> None:
+    NoticeKind.objects.filter(key="maintenance_digest").update(slack=False)
+    issue(glider("N321K"), "Tire worn", datetime.date(2026, 11, 3))
+    assert run_command(COMMAND).code == 0
+    assert slack_settings.requests == [] and len(smtp_settings.messages) == 2

@@ -1,4 +1,4 @@
-"""The six scheduled commands on the demo club: their findings, and queries that don't grow."""
+"""The scheduled commands on the demo club: their findings, and queries that don't grow."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ JOBS = (
     "notify_late_sprs",
     "send_maintenance_digest",
     "report_duty_delinquents",
+    "notify_pilot_currency",
+    "send_deferred_notices",
 )
 
 

@@ -35,6 +35,8 @@ EXPECTED = {
     "send-maintenance-digest": ("0 9 * * 0", 10, "light"),
     "report-duty-delinquents": ("0 7 1 * *", 30, "heavy"),
     "aggregate-cron-analytics": ("5 * * * *", 10, "light"),
+    "notify-pilot-currency": ("0 14 * * *", 10, "light"),
+    "send-deferred-notices": ("20 * * * *", 10, "light"),
 }
 RESOURCES = {
     "light": {"requests": {"memory": "64Mi", "cpu": "50m"}, "limits": {"memory": "128Mi", "cpu": "100m"}},
@@ -281,7 +283,7 @@ def test_every_workload_is_hardened(built: list[dict[str, Any]]) -> None:
             secret_files = {e["name"]: e["value"] for e in container["env"] if e["name"].endswith("_FILE")}
             assert secret_files == {
                 f"{k}_FILE": f"/var/run/secrets/manage2soar/{k}"
-                for k in manifests.SECRET_FILES + manifests.OPTIONAL_SECRET_FILES
+                for k in (*manifests.SECRET_FILES, *manifests.OPTIONAL_SECRET_FILES)
             }
 
 
@@ -312,12 +314,19 @@ def test_the_network_policy_allows_only_dns_database_smtp_and_https(built: list[
 
 def test_no_secret_value_is_committed() -> None:
     example = load(ROOT / "k8s" / "secret.example.yaml")[0]
-    assert set(example["stringData"]) == set(manifests.SECRET_FILES + manifests.OPTIONAL_SECRET_FILES)
+    assert set(example["stringData"]) == {
+        *manifests.SECRET_FILES,
+        *manifests.OPTIONAL_SECRET_FILES,
+        manifests.GCS_CREDENTIALS_KEY,
+    }
     assert set(example["stringData"].values()) == {""}
     assert (
         "secret.example.yaml" not in (ROOT / "k8s" / "kustomization.yaml").read_text().split("resources:")[1]
     )
     config = load(ROOT / "k8s" / "configmap.yaml")[0]["data"]
+    assert (
+        config["GOOGLE_APPLICATION_CREDENTIALS"] == f"{manifests.SECRET_DIR}/{manifests.GCS_CREDENTIALS_KEY}"
+    )
     assert not [k for k in config if re.search(r"SECRET|PASSWORD|TOKEN|DATABASE_URL|EMAIL_URL", k)]
     for path in [*manifest_files(ROOT), ROOT / "Dockerfile"]:
         assert not re.search(r"://[^/\s:@]+:(?![A-Z_]+@)[^@\s]+@", path.read_text()), (

@@ -11,13 +11,14 @@ from duty_roster.delinquency import (
     DelinquencyReport,
     DelinquencyRules,
     delinquency_report_email,
+    delinquency_slack_text,
     find_delinquents,
     render_list,
     report_recipients,
     save_report_csv,
 )
 from members.models import Member
-from notifications.delivery import Notice, Outbox, member_key
+from notifications.delivery import SLACK_RECIPIENT, Notice, Outbox, member_key, posts_to_slack, slack_notice
 from notifications.models import Delivery
 from utils.cli import non_negative_int, positive_int
 from utils.clock import club_today
@@ -30,7 +31,7 @@ MAX_MONTHS = 1200  # a hundred years: beyond that the dates themselves run out
 class Command(BaseCronJobCommand):
     help = (
         "Report to the board and the duty officers the active members who flew in the last months "
-        "but did no duty, with a CSV of the list."
+        "but did no duty, with a CSV of the list; post a summary to the club's Slack channel."
     )
     job_name = "report_duty_delinquents"
     schedule = "0 7 1 * *"
@@ -109,6 +110,7 @@ class Command(BaseCronJobCommand):
             for member in recipients:
                 email = delinquency_report_email(member, report, listing, csv_url)
                 outbox.deliver(Notice(kind, member_key(member.pk), member.full_name, email))
+            outbox.deliver(slack_notice(kind, delinquency_slack_text(report, csv_url)))
 
     def recipients_with_email(self) -> list[Member]:
         recipients = []
@@ -126,12 +128,10 @@ class Command(BaseCronJobCommand):
         """False on a rerun that would send nothing: then no new CSV is left behind unlinked."""
         if self.resend:
             return True
+        wanted = {(member_key(m.pk), Delivery.Channel.EMAIL) for m in recipients}
+        if posts_to_slack(kind):
+            wanted.add((SLACK_RECIPIENT, Delivery.Channel.SLACK))
         sent = Delivery.objects.filter(
-            job_name=self.job_name,
-            day=self.occurrence_day,
-            kind=kind,
-            channel=Delivery.Channel.EMAIL,
-            status=Delivery.Status.SENT,
-            recipient__in=[member_key(m.pk) for m in recipients],
-        ).count()
-        return sent < len(recipients)
+            job_name=self.job_name, day=self.occurrence_day, kind=kind, status=Delivery.Status.SENT
+        ).values_list("recipient", "channel")
+        return bool(wanted - set(sent))

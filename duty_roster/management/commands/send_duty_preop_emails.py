@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.utils import timezone
 
-from duty_roster.emails_preop import preop_email
+from duty_roster.emails_preop import preop_email, preop_sms
 from duty_roster.preop import JOB_NAME, PREOP_KIND, day_briefing
 from notifications.delivery import Notice, Outbox, member_key
 from utils.clock import club_tomorrow
@@ -16,7 +16,8 @@ from utils.cronjob import BaseCronJobCommand, iso_date
 class Command(BaseCronJobCommand):
     help = (
         "Email each crew member of tomorrow's operations (club time) a briefing: crew, their roles, "
-        "grounded aircraft, maintenance deadlines, and a calendar file of their duty."
+        "grounded aircraft, maintenance deadlines, and a calendar file of their duty; and a text "
+        "message to those who opted in to SMS."
     )
     job_name = JOB_NAME
     schedule = "0 6 * * *"
@@ -56,13 +57,20 @@ class Command(BaseCronJobCommand):
         with Outbox(self) as outbox:
             for crew in crews:
                 member = crew.member
-                if not member.email:
-                    self.log_warning(f"{member.full_name} has no email address: not briefed")
+                email = preop_email(briefing, crew, stamp) if member.email else None
+                if email is None:
+                    texted = member.can_receive_sms
+                    outcome = "briefed by text message only" if texted else "not briefed"
+                    self.log_warning(f"{member.full_name} has no email address: {outcome}")
                     self.count("no_email")
-                else:
-                    email = preop_email(briefing, crew, stamp)
-                    notice = Notice(PREOP_KIND, member_key(member.pk), member.full_name, email, day=day)
-                    outbox.deliver(notice)
+                    if not texted:
+                        continue
+                # The SMS goes to members who opted in, when the duty_preop kind offers it.
+                sms = preop_sms(briefing, crew)
+                key = member_key(member.pk)
+                outbox.deliver(
+                    Notice(PREOP_KIND, key, member.full_name, email, day=day, sms=sms, member=member)
+                )
         self.log_summary(
             f"Found {len(briefing.assignments)} operating assignment(s) on {day} ({fields}): "
             f"{len(crews)} crew member(s) to brief"

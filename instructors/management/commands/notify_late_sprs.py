@@ -12,13 +12,16 @@ from instructors.emails import late_sprs_email
 from instructors.services import (
     CC,
     DEFAULT_LOOKBACK_DAYS,
+    FINAL_LEVEL,
     INSTRUCTION_REPORTS_URL,
+    LATE_SPRS_FINAL_KIND,
     LATE_SPRS_KEY,
     LEVELS,
     OVERDUE_AFTER_DAYS,
     InstructorOverdue,
     cc_members,
     late_sprs_message,
+    late_sprs_sms,
     leaders_by_role,
     overdue_reports,
 )
@@ -82,8 +85,17 @@ class Command(BaseCronJobCommand):
 
     def notify(self, outbox: Outbox, item: InstructorOverdue, leaders: dict[CC, list[Member]]) -> None:
         instructor = item.instructor
+        notice = Notice(LATE_SPRS_KEY, member_key(instructor.pk), instructor.full_name, member=instructor)
+        if item.highest_level == FINAL_LEVEL:
+            # Offered by SMS too (kind late_sprs_final); only the instructor is texted, never the copies.
+            notice.sms, notice.kind_key = late_sprs_sms(item), LATE_SPRS_FINAL_KIND
         if not instructor.email:
-            self.warn_no_email(instructor, "no email sent; notified in-app only")
+            texted = notice.sms is not None and instructor.can_receive_sms
+            self.warn_no_email(
+                instructor, "texted and notified in-app" if texted else "no email sent; notified in-app only"
+            )
+            if texted:
+                outbox.deliver(notice)
             return
         cc = []
         for member in cc_members(item, leaders):
@@ -91,11 +103,10 @@ class Command(BaseCronJobCommand):
                 cc.append(member)
             else:
                 self.warn_no_email(member, "left out of the copies")
-        describe = instructor.full_name
         if cc:
-            describe += " (cc " + ", ".join(member.full_name for member in cc) + ")"
-        email = late_sprs_email(item, cc)
-        outbox.deliver(Notice(LATE_SPRS_KEY, member_key(instructor.pk), describe, email))
+            notice.describe += " (cc " + ", ".join(member.full_name for member in cc) + ")"
+        notice.email = late_sprs_email(item, cc)
+        outbox.deliver(notice)
 
     def warn_no_email(self, member: Member, consequence: str) -> None:
         if member.pk in self._warned_no_email:

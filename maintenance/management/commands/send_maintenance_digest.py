@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from maintenance.emails import maintenance_digest_email
+from maintenance.emails import maintenance_digest_email, maintenance_digest_slack_text
 from maintenance.services import DigestRecipient, MaintenanceDigest, build_digest, digest_recipients
-from notifications.delivery import Notice, Outbox, member_key
+from notifications.delivery import Notice, Outbox, member_key, slack_notice
 from utils.clock import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
 from utils.stops import UsageError
@@ -20,7 +20,8 @@ MAX_DEADLINE_DAYS = 3660  # ten years is a planning horizon; more is a typo
 class Command(BaseCronJobCommand):
     help = (
         "Email the maintenance team and the meisters of affected aircraft the open maintenance "
-        "issues (grounding first) and the deadlines overdue or coming due."
+        "issues (grounding first) and the deadlines overdue or coming due; post a summary to the "
+        "club's Slack channel."
     )
     job_name = "send_maintenance_digest"
     schedule = "0 9 * * 0"
@@ -54,6 +55,7 @@ class Command(BaseCronJobCommand):
                 member = recipient.member
                 email = maintenance_digest_email(recipient, digest)
                 outbox.deliver(Notice("maintenance_digest", member_key(member.pk), member.full_name, email))
+            outbox.deliver(slack_notice("maintenance_digest", maintenance_digest_slack_text(digest, found)))
         self.log_summary(f"Found {found}")
 
     def recipients_with_email(self, digest: MaintenanceDigest) -> list[DigestRecipient]:

@@ -1,0 +1,92 @@
+"""Daily: remind each pilot, once per lapse, that their currency is lapsing or has lapsed."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+from typing import Any
+
+from django.core.management.base import CommandParser
+from django.utils import timezone
+
+from logsheet.currency import CURRENCY_KIND, DEFAULT_DAYS, DEFAULT_WARN_DAYS, CurrencyReminder, due_reminders
+from logsheet.emails import pilot_currency_email, pilot_currency_sms
+from notifications.delivery import Notice, Outbox, member_key
+from utils.cronjob import BaseCronJobCommand, positive_int
+from utils.stops import UsageError
+
+MAX_DAYS = 3660
+
+
+def non_negative_int(value: str) -> int:
+    """argparse type: a whole number of at least 0."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be at least 0")
+    return number
+
+
+class Command(BaseCronJobCommand):
+    help = (
+        "Remind each active pilot whose last flight as pilot (finalized logsheets) is more than --days "
+        "old, or will be within --warn-days, once per lapse: by email, and by SMS if they opted in."
+    )
+    job_name = "notify_pilot_currency"
+    schedule = "0 14 * * *"
+    max_execution_time = datetime.timedelta(minutes=10)
+    resource_class = "light"
+    sends_notices = True
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--days",
+            type=positive_int,
+            default=DEFAULT_DAYS,
+            help=f"Current while the last flight is at most this many days old (default {DEFAULT_DAYS}).",
+        )
+        parser.add_argument(
+            "--warn-days",
+            type=non_negative_int,
+            default=DEFAULT_WARN_DAYS,
+            help=f"Remind this many days before the lapse (default {DEFAULT_WARN_DAYS}; 0: once lapsed).",
+        )
+
+    def validate_options(self, options: dict[str, Any]) -> None:
+        if options["days"] > MAX_DAYS:
+            raise UsageError(f"--days must be at most {MAX_DAYS}")
+        if options["warn_days"] >= options["days"]:
+            raise UsageError("--warn-days must be less than --days")
+
+    def execute_job(self, *args: Any, **options: Any) -> None:
+        days, warn_days = options["days"], options["warn_days"]
+        reminders = due_reminders(timezone.now(), days, warn_days)
+        lapsed = sum(reminder.lapsed for reminder in reminders)
+        self.log("findings", f"{lapsed} lapsed, {len(reminders) - lapsed} lapsing within {warn_days} days")
+        with Outbox(self) as outbox:
+            for reminder in reminders:
+                self.remind(outbox, reminder, days)
+        self.log_summary(f"Found {len(reminders)} pilot(s) to remind of the {days}-day recency rule")
+
+    def remind(self, outbox: Outbox, reminder: CurrencyReminder, days: int) -> None:
+        member = reminder.member
+        email = pilot_currency_email(reminder, days) if member.email else None
+        if email is None:
+            texted = member.can_receive_sms
+            self.log_warning(f"{member.full_name} has no email address{'; texted only' if texted else ''}")
+            self.count("no_email")
+            if not texted:
+                return
+        notice = Notice(
+            CURRENCY_KIND,
+            member_key(member.pk),
+            member.full_name,
+            email,
+            day=reminder.lapse_date,  # one reminder per lapse, whatever day it is sent
+            sms=pilot_currency_sms(reminder),
+            member=member,
+        )
+        outbox.deliver(notice)
