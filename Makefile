@@ -32,7 +32,8 @@ $(TOOLS_STAMP): requirements-tools.txt
 # shows the local scheduler (docs/scheduling.md): the next runs, one job run through it, and
 # a few seconds of scheduling that end as a SIGTERM would.
 JOBS := notify_aging_logsheets send_duty_preop_emails expire_ad_hoc_days notify_late_sprs \
-        send_maintenance_digest report_duty_delinquents
+        send_maintenance_digest report_duty_delinquents notify_pilot_currency send_deferred_notices \
+        aggregate_cron_analytics
 demo: export DEBUG = 1
 demo: venv
 	$(PY) manage.py migrate --no-input -v0

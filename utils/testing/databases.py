@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_MARIADB_URL = "mysql://root@127.0.0.1:3306/mysql"
 # Tables the multi-process tests write; emptied between tests.
-JOB_TABLES = ("utils_cronjobrun", "utils_cronjoblock")
+JOB_TABLES = ("notifications_delivery", "utils_cronjobrun", "utils_cronjoblock")
 
 
 def postgres_url(dbname: str) -> str:
