@@ -10,15 +10,12 @@ work, wraps each unit that writes in ``with self.unit_of_work():``, and counts w
 from __future__ import annotations
 
 import datetime
-import signal
-import threading
 import time
 import traceback
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from types import FrameType
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -36,7 +33,9 @@ from utils.identity import Occurrence, current_occurrence, pod_id
 from utils.locking import Lease
 from utils.models import CronJobLock, CronJobRun
 from utils.profiling import profiled
-from utils.stops import Interrupted, JobStop, LeaseLost, TimedOut, UsageError, classify_database_error
+from utils.runrecord import RunRecorder
+from utils.stopping import StopControl
+from utils.stops import JobStop, LeaseLost, UsageError, classify_database_error
 
 # positive_int and iso_date are re-exported: commands take them from here with the base.
 __all__ = ["BaseCronJobCommand", "iso_date", "positive_int"]
@@ -46,7 +45,7 @@ Outcome = tuple[str, int, str]  # (run status, exit code, one line)
 CLOSURE_LOOKUP = "duty_roster.closures.closure_on"
 
 
-class BaseCronJobCommand(OneLineErrorsCommand):
+class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
     job_name: ClassVar[str] = ""
     max_execution_time: ClassVar[datetime.timedelta | None] = None
     # Schedule facts, read by the job registry (utils.registry); None = not scheduled.
@@ -161,11 +160,6 @@ class BaseCronJobCommand(OneLineErrorsCommand):
             return None
         elapsed = datetime.timedelta(seconds=time.monotonic() - self._job_started)
         return max(self.max_execution_time - elapsed, datetime.timedelta(0))
-
-    def checkpoint(self) -> None:
-        """Stop here if SIGTERM/SIGINT arrived, the deadline passed, or the lease was lost."""
-        if self._stop is not None:
-            raise self._stop
 
     @contextmanager
     def unit_of_work(self) -> Iterator[None]:
@@ -400,13 +394,6 @@ class BaseCronJobCommand(OneLineErrorsCommand):
             return
         self._fail(code, f"{message or status} after {duration:.2f}s{suffix}")
 
-    def _occurrence_succeeded(self) -> bool:
-        return CronJobRun.objects.filter(
-            job_name=self.job_name,
-            occurrence=self.occurrence.name,
-            status=CronJobRun.Status.SUCCEEDED,
-        ).exists()
-
     def _closure(self, options: dict[str, Any]) -> str | None:
         """Why this run must not work (the club is closed on its day), else None."""
         if not self.skip_on_closed_days or options.get("ignore_closures"):
@@ -416,131 +403,3 @@ class BaseCronJobCommand(OneLineErrorsCommand):
         if closure is None:
             return None
         return f"Club closed on {day} ({closure.reason}): nothing done (--ignore-closures runs it anyway)"
-
-    def _close_abandoned_runs(self) -> None:
-        """Holding the lock, any run of this job still marked running died without finishing."""
-        CronJobRun.objects.filter(job_name=self.job_name, status=CronJobRun.Status.RUNNING).update(
-            status=CronJobRun.Status.FAILED,
-            finished_at=timezone.now(),
-            error="abandoned: its pod stopped renewing the lease (killed or lost)",
-        )
-
-    def _record_skip(self, reason: str, summary: dict[str, Any]) -> None:
-        self.log("skipped", reason)
-        now = timezone.now()
-        self._best_effort(
-            CronJobRun.objects.create,
-            job_name=self.job_name,
-            occurrence=self.occurrence.name,
-            trigger=self.occurrence.trigger,
-            scheduled_for=self.occurrence.scheduled_for,
-            pod=self.pod_id,
-            started_at=now,
-            finished_at=now,
-            status=CronJobRun.Status.SKIPPED,
-            duration_seconds=0.0,
-            summary=summary,
-            error=reason,
-            exit_code=ExitCode.OK,
-            forced=self.force,
-        )
-
-    def _finish_run(self, status: str, code: int, message: str, duration: float) -> None:
-        assert self.run is not None
-        CronJobRun.objects.filter(pk=self.run.pk).update(
-            status=status,
-            finished_at=timezone.now(),
-            duration_seconds=round(duration, 3),
-            summary=dict(self.summary),
-            error=message,
-            exit_code=code,
-        )
-
-    def _observe(self, hook: str, *args: Any) -> None:
-        """Monitors and failure alerts (utils.observability): never the run's outcome."""
-        try:
-            from utils import observability
-
-            getattr(observability, hook)(self, *args)
-        except Exception as exc:  # noqa: BLE001 - monitoring must never fail the job
-            self.log_warning(f"Monitoring hook {hook} failed: {type(exc).__name__}: {exc}")
-
-    def _best_effort(self, func: Any, *args: Any, **kwargs: Any) -> Any:
-        """Bookkeeping after a failure must not hide the failure: retry once on a new connection."""
-        for attempt in (1, 2):
-            try:
-                return func(*args, **kwargs)
-            except DatabaseError as exc:
-                connections["default"].close()
-                if attempt == 2:
-                    self.log_warning(f"Could not record the run: {classify_database_error(exc)[1]}")
-        return None
-
-    # --- Heartbeat, deadline and signals ------------------------------------------------------
-    def _start_heartbeat(self) -> None:
-        assert self.lease is not None
-        self._heartbeat = Heartbeat(
-            self.lease,
-            on_lost=lambda: self._request_stop(LeaseLost(self.job_name)),
-            on_error=lambda exc: self.log_warning(
-                f"Heartbeat could not renew the lease: {classify_database_error(exc)[1]}"  # type: ignore[arg-type]
-            ),
-        )
-        self._heartbeat.start()
-
-    def _stop_heartbeat(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.stop()
-            self._heartbeat = None
-
-    def _request_stop(self, stop: JobStop) -> None:
-        """Ask the job to stop at its next checkpoint; after the grace period, stop it anyway."""
-        if self._stop is not None:
-            return
-        self._stop = stop
-        if self._in_job:
-            signal.setitimer(signal.ITIMER_REAL, settings.CRONJOB_STOP_GRACE_SECONDS)
-
-    def _arm_deadline(self) -> None:
-        if self.max_execution_time is not None and _in_main_thread():
-            signal.setitimer(signal.ITIMER_REAL, self.max_execution_time.total_seconds())
-
-    def _disarm_timer(self) -> None:
-        if _in_main_thread():
-            signal.setitimer(signal.ITIMER_REAL, 0)
-
-    def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
-        if isinstance(self._stop, Interrupted) and self._in_job:
-            raise Interrupted(signum)  # a second signal: stop where we stand
-        self._request_stop(Interrupted(signum))
-
-    def _on_alarm(self, signum: int, frame: FrameType | None) -> None:
-        if not self._in_job:
-            return
-        if self._stop is None:
-            assert self.max_execution_time is not None
-            self._request_stop(TimedOut(self.max_execution_time.total_seconds()))
-            return
-        raise self._stop  # the grace period is over: stop where the job stands
-
-    @contextmanager
-    def _stop_signals(self) -> Iterator[None]:
-        if not _in_main_thread():
-            yield
-            return
-        handlers = {
-            signal.SIGTERM: self._on_stop_signal,
-            signal.SIGINT: self._on_stop_signal,
-            signal.SIGALRM: self._on_alarm,
-        }
-        previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-
-
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()

@@ -1,0 +1,102 @@
+"""The run history side of a run: the rows a run writes about itself."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import DatabaseError, connections
+from django.utils import timezone
+
+from utils.exitcodes import ExitCode
+from utils.models import CronJobRun
+from utils.stops import classify_database_error
+
+if TYPE_CHECKING:
+    from collections import Counter
+
+    from utils.identity import Occurrence
+
+
+class RunRecorder:
+    """Mixin of BaseCronJobCommand: records, skips and closes CronJobRun rows.
+
+    Uses the command's job_name, occurrence, pod_id, force, run, summary and log methods.
+    """
+
+    job_name: str
+    occurrence: Occurrence
+    pod_id: str
+    force: bool
+    run: CronJobRun | None
+    summary: Counter[str]
+
+    if TYPE_CHECKING:  # provided by the command
+
+        def log(self, event: str, message: str, **fields: Any) -> None: ...
+        def log_warning(self, message: str, **fields: Any) -> None: ...
+
+    def _occurrence_succeeded(self) -> bool:
+        return CronJobRun.objects.filter(
+            job_name=self.job_name,
+            occurrence=self.occurrence.name,
+            status=CronJobRun.Status.SUCCEEDED,
+        ).exists()
+
+    def _close_abandoned_runs(self) -> None:
+        """Holding the lock, any run of this job still marked running died without finishing."""
+        CronJobRun.objects.filter(job_name=self.job_name, status=CronJobRun.Status.RUNNING).update(
+            status=CronJobRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error="abandoned: its pod stopped renewing the lease (killed or lost)",
+        )
+
+    def _record_skip(self, reason: str, summary: dict[str, Any]) -> None:
+        self.log("skipped", reason)
+        now = timezone.now()
+        self._best_effort(
+            CronJobRun.objects.create,
+            job_name=self.job_name,
+            occurrence=self.occurrence.name,
+            trigger=self.occurrence.trigger,
+            scheduled_for=self.occurrence.scheduled_for,
+            pod=self.pod_id,
+            started_at=now,
+            finished_at=now,
+            status=CronJobRun.Status.SKIPPED,
+            duration_seconds=0.0,
+            summary=summary,
+            error=reason,
+            exit_code=ExitCode.OK,
+            forced=self.force,
+        )
+
+    def _finish_run(self, status: str, code: int, message: str, duration: float) -> None:
+        assert self.run is not None
+        CronJobRun.objects.filter(pk=self.run.pk).update(
+            status=status,
+            finished_at=timezone.now(),
+            duration_seconds=round(duration, 3),
+            summary=dict(self.summary),
+            error=message,
+            exit_code=code,
+        )
+
+    def _observe(self, hook: str, *args: Any) -> None:
+        """Monitors and failure alerts (utils.observability): never the run's outcome."""
+        try:
+            from utils import observability
+
+            getattr(observability, hook)(self, *args)
+        except Exception as exc:  # noqa: BLE001 - monitoring must never fail the job
+            self.log_warning(f"Monitoring hook {hook} failed: {type(exc).__name__}: {exc}")
+
+    def _best_effort(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        """Bookkeeping after a failure must not hide the failure: retry once on a new connection."""
+        for attempt in (1, 2):
+            try:
+                return func(*args, **kwargs)
+            except DatabaseError as exc:
+                connections["default"].close()
+                if attempt == 2:
+                    self.log_warning(f"Could not record the run: {classify_database_error(exc)[1]}")
+        return None

@@ -1,0 +1,113 @@
+"""What stops a run early: SIGTERM/SIGINT, the deadline, a lost lease.
+
+A stop is first a request: the job stops at its next ``checkpoint()``. If it hasn't after
+CRONJOB_STOP_GRACE_SECONDS, a SIGALRM raises the stop where the job stands (an open transaction
+is rolled back, so a unit of work is whole or absent). A second SIGTERM/SIGINT stops it at once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+from utils.heartbeat import Heartbeat
+from utils.locking import Lease
+from utils.stops import Interrupted, JobStop, LeaseLost, TimedOut, classify_database_error
+
+
+class StopControl:
+    """Mixin of BaseCronJobCommand: signal handlers, the deadline timer and the heartbeat.
+
+    Uses the command's job_name, max_execution_time, lease and log_warning.
+    """
+
+    job_name: str
+    max_execution_time: datetime.timedelta | None
+    lease: Lease | None
+    _stop: JobStop | None = None
+    _in_job: bool = False
+    _heartbeat: Heartbeat | None = None
+
+    if TYPE_CHECKING:  # provided by the command
+
+        def log_warning(self, message: str, **fields: Any) -> None: ...
+
+    def checkpoint(self) -> None:
+        """Stop here if SIGTERM/SIGINT arrived, the deadline passed, or the lease was lost."""
+        if self._stop is not None:
+            raise self._stop
+
+    def _start_heartbeat(self) -> None:
+        assert self.lease is not None
+        self._heartbeat = Heartbeat(
+            self.lease,
+            on_lost=lambda: self._request_stop(LeaseLost(self.job_name)),
+            on_error=lambda exc: self.log_warning(
+                f"Heartbeat could not renew the lease: {classify_database_error(exc)[1]}"  # type: ignore[arg-type]
+            ),
+        )
+        self._heartbeat.start()
+
+    def _stop_heartbeat(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
+
+    def _request_stop(self, stop: JobStop) -> None:
+        """Ask the job to stop at its next checkpoint; after the grace period, stop it anyway."""
+        if self._stop is not None:
+            return
+        self._stop = stop
+        if self._in_job:
+            signal.setitimer(signal.ITIMER_REAL, settings.CRONJOB_STOP_GRACE_SECONDS)
+
+    def _arm_deadline(self) -> None:
+        if self.max_execution_time is not None and _in_main_thread():
+            signal.setitimer(signal.ITIMER_REAL, self.max_execution_time.total_seconds())
+
+    def _disarm_timer(self) -> None:
+        if _in_main_thread():
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
+        if isinstance(self._stop, Interrupted) and self._in_job:
+            raise Interrupted(signum)  # a second signal: stop where we stand
+        self._request_stop(Interrupted(signum))
+
+    def _on_alarm(self, signum: int, frame: FrameType | None) -> None:
+        if not self._in_job:
+            return
+        if self._stop is None:
+            assert self.max_execution_time is not None
+            self._request_stop(TimedOut(self.max_execution_time.total_seconds()))
+            return
+        raise self._stop  # the grace period is over: stop where the job stands
+
+    @contextmanager
+    def _stop_signals(self) -> Iterator[None]:
+        if not _in_main_thread():
+            yield
+            return
+        handlers = {
+            signal.SIGTERM: self._on_stop_signal,
+            signal.SIGINT: self._on_stop_signal,
+            signal.SIGALRM: self._on_alarm,
+        }
+        previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
