@@ -216,6 +216,7 @@ def test_a_dry_run_writes_and_sends_nothing(smtp_settings: SMTPServer, twilio_se
         (("--warn-days", "-1"), "argument --warn-days: '-1' must be at least 0"),
         (("--warn-days", "90"), "--warn-days must be less than --days"),
         (("--days", "10", "--warn-days", "14"), "--warn-days must be less than --days"),
+        (("--member", "nobody"), "--member: no member with username 'nobody'"),
     ],
 )
 def test_bad_options_exit_2_with_one_line_and_change_nothing(
@@ -226,6 +227,15 @@ def test_bad_options_exit_2_with_one_line_and_change_nothing(
     assert result.code == ExitCode.USAGE
     assert message in result.err and len(result.err.strip().splitlines()) == 1
     assert not Delivery.objects.exists() and not smtp_settings.messages
+
+
+def test_member_limits_the_run_to_one_pilot(smtp_settings: SMTPServer) -> None:
+    ann, bob = pilot("Ann"), pilot("Bob")
+    fly(ann, 91)
+    fly(bob, 91)
+    result = run_command(JOB, "--member", bob.username)
+    assert result.code == 0 and "📧 sent 1" in result.out
+    assert smtp_settings.recipients() == [bob.email]
 
 
 def dry_run_queries() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime
 from typing import Any
 
@@ -11,22 +10,13 @@ from django.utils import timezone
 
 from logsheet.currency import CURRENCY_KIND, DEFAULT_DAYS, DEFAULT_WARN_DAYS, CurrencyReminder, due_reminders
 from logsheet.emails import pilot_currency_email, pilot_currency_sms
+from members.models import Member
 from notifications.delivery import Notice, Outbox, member_key
-from utils.cronjob import BaseCronJobCommand, positive_int
+from utils.cli import non_negative_int, positive_int
+from utils.cronjob import BaseCronJobCommand
 from utils.stops import UsageError
 
 MAX_DAYS = 3660
-
-
-def non_negative_int(value: str) -> int:
-    """argparse type: a whole number of at least 0."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 0")
-    return number
 
 
 class Command(BaseCronJobCommand):
@@ -54,16 +44,29 @@ class Command(BaseCronJobCommand):
             default=DEFAULT_WARN_DAYS,
             help=f"Remind this many days before the lapse (default {DEFAULT_WARN_DAYS}; 0: once lapsed).",
         )
+        parser.add_argument(
+            "--member",
+            metavar="USERNAME",
+            help="Only this member (e.g. to check one pilot after a logsheet was corrected).",
+        )
 
     def validate_options(self, options: dict[str, Any]) -> None:
         if options["days"] > MAX_DAYS:
             raise UsageError(f"--days must be at most {MAX_DAYS}")
         if options["warn_days"] >= options["days"]:
             raise UsageError("--warn-days must be less than --days")
+        self.only_member: int | None = None
+        if options["member"] is not None:
+            pk = Member.objects.filter(username=options["member"]).values_list("pk", flat=True).first()
+            if pk is None:
+                raise UsageError(f"--member: no member with username {options['member']!r}")
+            self.only_member = pk
 
     def execute_job(self, *args: Any, **options: Any) -> None:
         days, warn_days = options["days"], options["warn_days"]
         reminders = due_reminders(timezone.now(), days, warn_days)
+        if self.only_member is not None:
+            reminders = [reminder for reminder in reminders if reminder.member.pk == self.only_member]
         lapsed = sum(reminder.lapsed for reminder in reminders)
         self.log("findings", f"{lapsed} lapsed, {len(reminders) - lapsed} lapsing within {warn_days} days")
         with Outbox(self) as outbox:
