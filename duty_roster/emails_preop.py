@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from duty_roster.preop import CrewBriefing, DayBriefing, Duty
 from notifications.email import render_email
@@ -48,17 +50,36 @@ def duty_calendar(crew: CrewBriefing, stamp: datetime.datetime) -> str:
     return calendar.to_ical().decode()
 
 
-def preop_email(
-    briefing: DayBriefing, crew: CrewBriefing, stamp: datetime.datetime
-) -> EmailMultiAlternatives:
-    """The briefing for one crew member, with the .ics of their duties attached."""
-    filename = f"duty-{briefing.day.isoformat()}.ics"
-    return render_email(
-        "duty_roster/email/preop_briefing",
-        to=[crew.member.email],
-        context={"briefing": briefing, "crew": crew, "member": crew.member, "ics_filename": filename},
-        attachments=[(filename, duty_calendar(crew, stamp), "text/calendar")],
-    )
+class BriefingEmails:
+    """Each crew member's briefing for one day. The maintenance part is the same for the whole
+    crew, so it is rendered once per run; a copy then renders only the member's own part."""
+
+    def __init__(self, briefing: DayBriefing, stamp: datetime.datetime) -> None:
+        self.briefing = briefing
+        self.stamp = stamp
+        context = {"briefing": briefing}
+        # Rendered by our own template (escaped there): safe to insert as it is.
+        self.maintenance_html = mark_safe(  # noqa: S308
+            render_to_string("duty_roster/email/preop_maintenance.html", context)
+        )
+        self.maintenance_text = render_to_string("duty_roster/email/preop_maintenance.txt", context)
+
+    def for_crew(self, crew: CrewBriefing) -> EmailMultiAlternatives:
+        """The briefing for one crew member, with the .ics of their duties attached."""
+        filename = f"duty-{self.briefing.day.isoformat()}.ics"
+        return render_email(
+            "duty_roster/email/preop_briefing",
+            to=[crew.member.email],
+            context={
+                "briefing": self.briefing,
+                "crew": crew,
+                "member": crew.member,
+                "ics_filename": filename,
+                "maintenance_html": self.maintenance_html,
+                "maintenance_text": self.maintenance_text,
+            },
+            attachments=[(filename, duty_calendar(crew, self.stamp), "text/calendar")],
+        )
 
 
 def preop_sms(briefing: DayBriefing, crew: CrewBriefing) -> str:

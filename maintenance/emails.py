@@ -2,35 +2,72 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from notifications.email import render_email
 
 if TYPE_CHECKING:
     from django.core.mail import EmailMultiAlternatives
 
-    from maintenance.services import DigestRecipient, MaintenanceDigest
+    from maintenance.services import AircraftKey, DigestRecipient, MaintenanceDigest
 
 
-def maintenance_digest_email(recipient: DigestRecipient, digest: MaintenanceDigest) -> EmailMultiAlternatives:
-    own = recipient.own_aircraft
-    your_aircraft = sorted(
-        {str(item.aircraft) for item in digest.issues if item.aircraft_key in own}
-        | {str(line.deadline.aircraft) for line in digest.deadlines if line.deadline.aircraft_key in own}
-    )
-    return render_email(
-        "maintenance/email/maintenance_digest",
-        to=[recipient.member.email],
-        context={
-            "recipient": recipient.member,
-            "digest": digest,
-            "issues": [(issue, issue.aircraft_key in own) for issue in digest.issues],
-            "deadlines": [(line, line.deadline.aircraft_key in own) for line in digest.deadlines],
-            "your_aircraft": your_aircraft,
-        },
-    )
+class DigestEmails:
+    """Each recipient's copy of the digest. The tables are rendered once per run, every row in
+    both forms (the recipient's aircraft marked ★, or not), so a copy costs a join, not a render
+    of every row: the digest goes to the whole team and every meister with an open issue."""
+
+    def __init__(self, digest: MaintenanceDigest) -> None:
+        self.digest = digest
+        self.issue_rows = [
+            (issue.aircraft_key, _both("maintenance/email/digest_issue_row", {"issue": issue}))
+            for issue in digest.issues
+        ]
+        self.deadline_rows = [
+            (line.deadline.aircraft_key, _both("maintenance/email/digest_deadline_row", {"line": line}))
+            for line in digest.deadlines
+        ]
+
+    def for_recipient(self, recipient: DigestRecipient) -> EmailMultiAlternatives:
+        own = recipient.own_aircraft
+        digest = self.digest
+        your_aircraft = sorted(
+            {str(item.aircraft) for item in digest.issues if item.aircraft_key in own}
+            | {str(line.deadline.aircraft) for line in digest.deadlines if line.deadline.aircraft_key in own}
+        )
+        return render_email(
+            "maintenance/email/maintenance_digest",
+            to=[recipient.member.email],
+            context={
+                "recipient": recipient.member,
+                "digest": digest,
+                # Rows rendered by our own templates (escaped there): safe to insert as they are.
+                "issue_rows_html": mark_safe(_join(self.issue_rows, own, "html")),  # noqa: S308
+                "deadline_rows_html": mark_safe(_join(self.deadline_rows, own, "html")),  # noqa: S308
+                "issue_rows_text": _join(self.issue_rows, own, "txt"),
+                "deadline_rows_text": _join(self.deadline_rows, own, "txt"),
+                "your_aircraft": your_aircraft,
+            },
+        )
+
+
+Rendered = dict[tuple[str, bool], str]  # (format, marked) -> the row
+
+
+def _both(template: str, context: dict[str, Any]) -> Rendered:
+    return {
+        (fmt, yours): render_to_string(f"{template}.{fmt}", {**context, "yours": yours})
+        for fmt in ("html", "txt")
+        for yours in (False, True)
+    }
+
+
+def _join(rows: list[tuple[AircraftKey, Rendered]], own: frozenset[AircraftKey], fmt: str) -> str:
+    return "".join(row[(fmt, key in own)] for key, row in rows)
 
 
 def maintenance_digest_slack_text(digest: MaintenanceDigest, found: str, shown: int = 10) -> str:

@@ -27,7 +27,19 @@ class Profile:
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory so far (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    """This process's peak resident memory so far.
+
+    On Linux, VmHWM of /proc/self/status: the peak since the process started this program.
+    ``ru_maxrss`` survives exec(), so for a process started by a larger parent it reports the
+    parent's size; it is used only where /proc is missing (KiB on Linux, bytes on macOS).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 

@@ -22,8 +22,7 @@ class Measured:
     stdout: str
     stderr: str
     wall_seconds: float
-    cpu_seconds: float  # user + system of the child itself
-    peak_rss_mib: float  # of the child process itself (wait4)
+    cpu_seconds: float  # user + system of the child itself (wait4)
     records: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self, event: str) -> dict[str, Any]:
@@ -35,7 +34,11 @@ class Measured:
 
 
 def run(argv: list[str], env: dict[str, str]) -> Measured:
-    """Run ``argv`` to completion; its own rusage comes from wait4, not from the children total."""
+    """Run ``argv`` to completion; its own CPU time comes from wait4, not the children's total.
+
+    (Not its memory: Linux keeps ru_maxrss across exec(), so a child started by this process
+    would report this process's size. Jobs report their own peak with --profile instead.)
+    """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen(argv, env=env, cwd=REPO, stdout=out, stderr=err)
@@ -56,7 +59,6 @@ def run(argv: list[str], env: dict[str, str]) -> Measured:
         stderr=stderr,
         wall_seconds=wall,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_rss_mib=usage.ru_maxrss / 1024,
         records=records,
     )
 

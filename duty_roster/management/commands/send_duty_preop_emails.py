@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.utils import timezone
 
-from duty_roster.emails_preop import preop_email, preop_sms
+from duty_roster.emails_preop import BriefingEmails, preop_sms
 from duty_roster.preop import JOB_NAME, PREOP_KIND, day_briefing
 from notifications.delivery import Notice, Outbox, member_key
 from utils.clock import club_tomorrow
@@ -53,11 +53,11 @@ class Command(BaseCronJobCommand):
             f"{len(briefing.grounded)} grounded aircraft, {len(briefing.deadlines)} maintenance "
             f"deadline(s) ({briefing.overdue_count} overdue)",
         )
-        stamp = timezone.now()
+        emails = BriefingEmails(briefing, timezone.now())
         with Outbox(self) as outbox:
             for crew in crews:
                 member = crew.member
-                email = preop_email(briefing, crew, stamp) if member.email else None
+                email = emails.for_crew(crew) if member.email else None
                 if email is None:
                     texted = member.can_receive_sms
                     outcome = "briefed by text message only" if texted else "not briefed"

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from maintenance.emails import maintenance_digest_email, maintenance_digest_slack_text
+from maintenance.emails import DigestEmails, maintenance_digest_slack_text
 from maintenance.services import DigestRecipient, MaintenanceDigest, build_digest, digest_recipients
 from notifications.delivery import Notice, Outbox, member_key, slack_notice
 from utils.clock import club_today
@@ -50,10 +50,11 @@ class Command(BaseCronJobCommand):
             return
         recipients = self.recipients_with_email(digest)
         self.log("findings", f"{found}; {len(recipients)} recipient{'s' * (len(recipients) != 1)}")
+        emails = DigestEmails(digest)
         with Outbox(self) as outbox:
             for recipient in recipients:
                 member = recipient.member
-                email = maintenance_digest_email(recipient, digest)
+                email = emails.for_recipient(recipient)
                 outbox.deliver(Notice("maintenance_digest", member_key(member.pk), member.full_name, email))
             outbox.deliver(slack_notice("maintenance_digest", maintenance_digest_slack_text(digest, found)))
         self.log_summary(f"Found {found}")
