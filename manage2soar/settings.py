@@ -131,6 +131,15 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     # pg_stat_activity then shows which scheduled command holds a connection.
     _db["OPTIONS"].setdefault("application_name", f"manage2soar:{RUNNING_COMMAND}"[:63])
     _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+    # Keepalives both ways: a pod whose node vanished mid-transaction is noticed within about a
+    # minute, and its transaction (with the lock row it holds) is ended, instead of hours later.
+    _db["OPTIONS"].setdefault("keepalives", 1)
+    _db["OPTIONS"].setdefault("keepalives_idle", 30)
+    _db["OPTIONS"].setdefault("keepalives_interval", 10)
+    _db["OPTIONS"].setdefault("keepalives_count", 3)
+    _db["OPTIONS"].setdefault(
+        "options", "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
+    )
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes share the file: WAL lets readers and the writer work at once, and
     # IMMEDIATE transactions take the write lock up front instead of failing half-way.

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from utils.models import CronJobDailyStats, CronJobHourlyStats, CronJobLock, CronJobRun
 
@@ -17,10 +18,28 @@ class CronJobLockAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description="Release the selected locks (only if their holders are dead)")
-    def release_locks(self, request: HttpRequest, queryset: QuerySet[CronJobLock]) -> None:
-        names = sorted(queryset.values_list("job_name", flat=True))
-        deleted, _ = queryset.delete()
-        self.message_user(request, f"Released {deleted} lock(s): {', '.join(names)}", messages.SUCCESS)
+    def release_locks(self, request: HttpRequest, queryset: QuerySet[CronJobLock]) -> TemplateResponse | None:
+        """Two steps, like a delete: the confirmation page names each holder and carries the token
+        it showed, and only those acquisitions are released, so a lock taken over by another pod
+        between the page and the click stays with it."""
+        if request.POST.get("confirmed") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Release locks",
+                "locks": queryset.order_by("job_name"),
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/utils/cronjoblock/release_confirmation.html", context)
+        selected = queryset.count()
+        shown = queryset.filter(token__in=request.POST.getlist("token"))
+        released = sorted(shown.values_list("job_name", flat=True))
+        shown.delete()
+        left = selected - len(released)
+        note = f"; {left} changed hands meanwhile and were left alone" if left else ""
+        level = messages.WARNING if left else messages.SUCCESS
+        self.message_user(request, f"Released {len(released)} lock(s): {', '.join(released)}{note}", level)
+        return None
 
 
 @admin.register(CronJobRun)

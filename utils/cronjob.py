@@ -26,7 +26,7 @@ from django.utils.module_loading import import_string
 
 from utils.cli import OneLineErrorsCommand, iso_date, positive_int
 from utils.clock import club_today
-from utils.cronlog import CronLogger
+from utils.cronlog import CronLogger, redact
 from utils.exitcodes import CronJobExit, ExitCode
 from utils.heartbeat import Heartbeat
 from utils.identity import Occurrence, current_occurrence, pod_id
@@ -99,8 +99,10 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         """Release the lock if this run still owns it; never touches another holder's lock."""
         if self.lease is None:
             return False
-        lease, self.lease = self.lease, None
-        released = CronJobLock.objects.release(lease)
+        # The lease is forgotten only once the release went through: a retry on a new
+        # connection (after a broken one) must still be able to release it.
+        released = CronJobLock.objects.release(self.lease)
+        self.lease = None
         if released:
             self.log("released", "Released lock")
         else:
@@ -245,8 +247,12 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
             fmt=options["log_format"] or settings.CRONJOB_LOG_FORMAT,
             verbosity=self.verbosity,
         )
-        self.occurrence: Occurrence = current_occurrence(self.job_name, options["occurrence"])
-        self.logger.context = {"pod": self.pod_id, "occurrence": self.occurrence.name}
+        self.logger.context = {"pod": self.pod_id}
+        try:
+            self.occurrence: Occurrence = current_occurrence(self.job_name, options["occurrence"])
+        except ValueError as exc:
+            self._fail(ExitCode.USAGE, f"bad occurrence: {exc}")
+        self.logger.context["occurrence"] = self.occurrence.name
         try:
             self.validate_options(options)
         except UsageError as exc:
@@ -260,6 +266,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
                 self._run_locked(args, options)
 
     def _fail(self, code: int, message: str) -> None:
+        message = redact(message)
         self.log_error(f"{message} (exit {code})")
         raise CronJobExit(code, message)
 
@@ -368,6 +375,12 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         return CronJobRun.Status.SUCCEEDED, ExitCode.OK, ""
 
     def _outcome(self, exc: BaseException) -> Outcome:
+        """(status, exit code, one line) for the way a run ended; the line is redacted, since it
+        is stored on the run and shown by cron_status, the dashboard and the alerts."""
+        status, code, message = self._classify(exc)
+        return status, code, redact(message)
+
+    def _classify(self, exc: BaseException) -> Outcome:
         if isinstance(exc, JobStop):
             return exc.status, int(exc.exit_code), str(exc)
         if isinstance(exc, KeyboardInterrupt):
@@ -375,7 +388,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         if isinstance(exc, UsageError):
             return CronJobRun.Status.FAILED, ExitCode.USAGE, f"bad arguments: {exc}"
         if self.verbosity >= 2:
-            self.stderr.write("".join(traceback.format_exception(exc)))
+            self.stderr.write(redact("".join(traceback.format_exception(exc))))
         if isinstance(exc, DatabaseError):
             connections["default"].close()  # a broken connection is replaced on next use
             code, message = classify_database_error(exc)

@@ -27,8 +27,10 @@ EMOJI = {
 LEVEL = {"failed": "error", "warning": "warning", "stopping": "warning"}
 
 _REDACTIONS = [
-    # scheme://user:password@host -> scheme://user:***@host
-    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s]+@", re.I), r"\1***@"),
+    # scheme://user:password@host -> scheme://user:***@host (the user may be empty)
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s]+@", re.I), r"\1***@"),
+    # Authorization: Bearer xyz / Basic xyz
+    (re.compile(r"\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}", re.I), r"\1 ***"),
     # password=..., token: ..., api_key=...
     (
         re.compile(r"\b(password|passwd|secret|token|api[_-]?key|auth[_-]?token)(\s*[=:]\s*)\S+", re.I),

@@ -36,9 +36,12 @@ class Occurrence:
 
 
 def _parse_utc(value: str) -> datetime.datetime:
-    parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"CRONJOB_SCHEDULED_FOR={value!r} is not an ISO date and time") from None
     if parsed.tzinfo is None:
-        raise ValueError(f"{value!r} has no time zone")
+        raise ValueError(f"CRONJOB_SCHEDULED_FOR={value!r} has no time zone")
     return parsed.astimezone(datetime.UTC)
 
 

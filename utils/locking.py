@@ -14,11 +14,16 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db import connections, models, router
+from django.db import OperationalError, connections, models, router, transaction
 from django.db.models.functions import Now
 
 if TYPE_CHECKING:
     from utils.models import CronJobLock
+
+
+# How long an acquire waits for a lock row another transaction holds before calling it held.
+ACQUIRE_LOCK_TIMEOUT_MS = 5000
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
 
 @dataclass(frozen=True)
@@ -78,14 +83,24 @@ class CronJobLockManager(models.Manager["CronJobLock"]):
         connection = connections[alias]
         vendor = connection.vendor
         params = [job_name, holder, token, _lease_param(vendor, seconds)]
-        with connection.cursor() as cursor:
-            cursor.execute(_acquire_sql(vendor, self.model._meta.db_table), params)
-            if vendor == "mysql":
-                # No RETURNING for an upsert: the row carries our token only if we won.
-                cursor.execute(
-                    f"SELECT token FROM {self.model._meta.db_table} WHERE job_name = %s", [job_name]
-                )
-            row = cursor.fetchone()
+        try:
+            with transaction.atomic(using=alias), connection.cursor() as cursor:
+                if vendor == "postgresql":
+                    # A holder in the middle of a unit of work keeps its row locked until it
+                    # commits; if its node died, PostgreSQL may keep that transaction open for
+                    # a while. Waiting on it would block this pod: it is simply "held".
+                    cursor.execute(f"SET LOCAL lock_timeout = '{ACQUIRE_LOCK_TIMEOUT_MS}ms'")
+                cursor.execute(_acquire_sql(vendor, self.model._meta.db_table), params)
+                if vendor == "mysql":
+                    # No RETURNING for an upsert: the row carries our token only if we won.
+                    cursor.execute(
+                        f"SELECT token FROM {self.model._meta.db_table} WHERE job_name = %s", [job_name]
+                    )
+                row = cursor.fetchone()
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE:
+                return None
+            raise
         if row is None or row[0] != token:
             return None
         return Lease(job_name=job_name, holder=holder, token=token, seconds=seconds)

@@ -118,7 +118,7 @@ def cronjob(spec: JobSpec, image: str, namespace: str) -> dict[str, Any]:
             "jobTemplate": {
                 "metadata": {"labels": pod_labels},
                 "spec": {
-                    "activeDeadlineSeconds": int(spec.deadline.total_seconds()),
+                    "activeDeadlineSeconds": int(spec.active_deadline.total_seconds()),
                     "backoffLimit": BACKOFF_LIMIT,
                     "podFailurePolicy": {
                         "rules": [

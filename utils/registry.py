@@ -23,6 +23,10 @@ RESOURCE_CLASSES: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
+# How long a Job's pod may take from the Job's start to the job's own timer starting.
+START_UP_ALLOWANCE = datetime.timedelta(seconds=60)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """The schedule facts of one scheduled command."""
@@ -38,6 +42,15 @@ class JobSpec:
     @property
     def cronjob_name(self) -> str:
         return self.command.replace("_", "-")
+
+    @property
+    def active_deadline(self) -> datetime.timedelta:
+        """The Kubernetes Job's activeDeadlineSeconds: the deadline, plus the time the job's own
+        timer needs to stop it (CRONJOB_STOP_GRACE_SECONDS) and an allowance for the Job's clock
+        starting before the process does (scheduling, image pull, Python start-up). So the job's
+        own timer always fires first and the run is recorded ``timed_out``, not ``interrupted``."""
+        grace = datetime.timedelta(seconds=settings.CRONJOB_STOP_GRACE_SECONDS)
+        return self.deadline + grace + START_UP_ALLOWANCE
 
 
 @cache

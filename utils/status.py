@@ -32,6 +32,7 @@ FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.INTERRUPTE
 class HeldLock:
     job_name: str
     holder: str
+    token: str  # which acquisition: releasing by token never removes a later holder's lock
     age: datetime.timedelta
     expires_in: datetime.timedelta
 
@@ -116,6 +117,7 @@ def held_locks() -> dict[str, HeldLock]:
         row.job_name: HeldLock(
             job_name=row.job_name,
             holder=row.locked_by,
+            token=row.token,
             age=row.db_now - row.locked_at,
             expires_in=row.expires_at - row.db_now,
         )

@@ -255,3 +255,59 @@ def test_profile_reports_time_queries_and_peak_memory() -> None:
     assert three["queries"] > 0 and six["queries"] == 2 * three["queries"]  # a fixed cost per unit
     assert 0 <= three["seconds"] < 5 and three["peak_rss_mib"] > 10
     assert three["message"].startswith("execute_job took ")
+
+
+class LeakyJob(BaseCronJobCommand):
+    """Fails with an error whose text carries credentials."""
+
+    job_name = "leaky_job"
+
+    def execute_job(self, *args: Any, **options: Any) -> None:
+        raise RuntimeError("could not reach https://svc:hunter2@api.example.org token=abc123")
+
+
+def test_secrets_in_an_error_are_masked_in_the_run_record_and_the_line() -> None:
+    result = run_command(LeakyJob(), "--verbosity=2")
+    assert result.code == ExitCode.FAILED
+    run = CronJobRun.objects.get()
+    assert "hunter2" not in run.error and "abc123" not in run.error
+    assert run.error == "failed: RuntimeError: could not reach https://svc:***@api.example.org token=***"
+    assert "hunter2" not in result.err and "abc123" not in result.err  # the traceback too
+
+
+def test_a_malformed_scheduled_time_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRONJOB_OCCURRENCE", "slot-1")
+    monkeypatch.setenv("CRONJOB_SCHEDULED_FOR", "2026-01-01T10:00")
+    result = run_demo()
+    assert result.code == ExitCode.USAGE
+    assert "CRONJOB_SCHEDULED_FOR='2026-01-01T10:00' has no time zone" in result.err
+    assert not CronJobRun.objects.exists() and not CronJobLock.objects.exists()
+
+
+class FlakyReleaseJob(BaseCronJobCommand):
+    """Its first release attempt hits a broken connection."""
+
+    job_name = "flaky_release_job"
+
+    def execute_job(self, *args: Any, **options: Any) -> None:
+        self.count("done")
+
+
+def test_a_release_that_fails_once_is_retried_with_the_same_lease(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import OperationalError
+
+    from utils.locking import CronJobLockManager
+
+    real_release = CronJobLockManager.release
+    calls: list[str] = []
+
+    def release_once_broken(self: CronJobLockManager, lease: Any) -> bool:
+        calls.append(lease.token)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_release(self, lease)
+
+    monkeypatch.setattr(CronJobLockManager, "release", release_once_broken)
+    assert run_command(FlakyReleaseJob()).code == 0
+    assert len(calls) == 2 and calls[0] == calls[1]
+    assert not CronJobLock.objects.exists()

@@ -108,3 +108,32 @@ def test_is_expired_compares_with_the_given_time() -> None:
     assert not row.is_expired()
     assert row.is_expired(now=row.expires_at)
     assert row.is_expired(now=row.expires_at + datetime.timedelta(seconds=1))
+
+
+@pytest.mark.postgres
+@pytest.mark.processes
+def test_an_acquire_does_not_wait_for_a_holder_stuck_in_a_transaction() -> None:
+    """A holder whose node died mid-unit keeps the row locked until PostgreSQL notices; a
+    contender calls the lock held after the lock timeout instead of hanging behind it."""
+    import time
+
+    import psycopg2
+
+    from utils.testing.databases import ScratchDatabase, manage_env, run_manage
+
+    database = ScratchDatabase("postgres").create()
+    try:
+        stuck = psycopg2.connect(database.url)  # not autocommit: a transaction stays open
+        with stuck.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO utils_cronjoblock (job_name, locked_by, token, locked_at, expires_at) "
+                "VALUES ('test_cronjob', 'dead-node', 't', now(), now() - interval '1 hour')"
+            )
+        started = time.monotonic()
+        result = run_manage("test_cronjob", "--units=1", env=manage_env(database.url))
+        assert time.monotonic() - started < 30
+        assert result.returncode == 0 and "is already running on" in result.stdout
+        stuck.rollback()
+        stuck.close()
+    finally:
+        database.drop()

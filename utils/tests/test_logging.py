@@ -18,6 +18,8 @@ from utils.cronlog import CronLogger, redact
         ("password=hunter2 and token: abc123", "password=*** and token: ***"),
         ("texted +15405550123 today", "texted +*******0123 today"),
         ("+447700900123", "+********0123"),
+        ("redis://:s3cret@cache:6379/0", "redis://:***@cache:6379/0"),
+        ("Authorization: Bearer abcdefgh12345678", "Authorization: Bearer ***"),
         ("nothing secret in 2026-11-22 at 08:00", "nothing secret in 2026-11-22 at 08:00"),
     ],
 )

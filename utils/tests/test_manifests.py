@@ -222,7 +222,10 @@ def test_the_cronjobs_follow_the_table() -> None:
         assert job["concurrencyPolicy"] == "Forbid"
         assert 10 <= job["startingDeadlineSeconds"] < 86400
         assert (job["successfulJobsHistoryLimit"], job["failedJobsHistoryLimit"]) == (3, 3)
-        assert job_spec["activeDeadlineSeconds"] == minutes * 60, name
+        # The deadline, the stop grace and a minute for the pod to start: the job's own timer fires first.
+        assert job_spec["activeDeadlineSeconds"] == minutes * 60 + settings.CRONJOB_STOP_GRACE_SECONDS + 60, (
+            name
+        )
         assert 1 <= job_spec["backoffLimit"] <= 3
         assert job_spec["podFailurePolicy"]["rules"] == [
             {"action": "FailJob", "onExitCodes": {"containerName": "job", "operator": "In", "values": [2]}},

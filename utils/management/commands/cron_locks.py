@@ -53,5 +53,11 @@ class Command(BaseCommand):
                 "next run anyway)",
                 returncode=ExitCode.USAGE,
             )
-        CronJobLock.objects.filter(job_name=job_name).delete()
+        # By token: if the lease ran out meanwhile and another pod took the lock, its lock stays.
+        deleted, _ = CronJobLock.objects.filter(job_name=job_name, token=lock.token).delete()
+        if not deleted:
+            raise CommandError(
+                f"{job_name}'s lock changed hands meanwhile; nothing released (run cron_locks again)",
+                returncode=ExitCode.FAILED,
+            )
         self.stdout.write(f"🔓 Released {job_name}'s lock (was held by {lock.holder})")
