@@ -1,0 +1,136 @@
+"""Sending a claimed notice on one channel: attempts with back-off, then the row marked sent or failed.
+
+Sending happens outside any transaction. A temporary failure is retried (``notifications.retry``)
+while the job's deadline allows, every attempt counted on the row; a number the provider
+refuses for good is blocked on the member. A failure is counted and logged without stopping
+the other notices.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from notifications import sms
+from notifications.channels import DeliveryError, EmailChannel, SlackChannel, SmsChannel
+from notifications.ledger import record_attempt, record_error, record_failed, record_sent
+from notifications.notice import EMAIL, SLACK, SMS, Notice, Outcome
+from notifications.retry import RetryPolicy, retry_budget
+
+if TYPE_CHECKING:
+    from notifications.models import Delivery
+    from notifications.routing import Routing
+    from utils.cronjob import BaseCronJobCommand
+
+
+def what(notice: Notice, channel: str, payload: Any) -> str:
+    """What is sent, for the log: an email's subject, the kind (and SMS segments) otherwise."""
+    if channel == EMAIL:
+        return repr(payload.subject)
+    if channel == SMS:
+        count = sms.segments(payload)
+        return f"{notice.policy_key} ({count} segment{'s' * (count != 1)})"
+    return notice.policy_key
+
+
+class Dispatcher:
+    """The run's channel senders (one SMTP session, one HTTP client each) and its retry policy."""
+
+    def __init__(self, job: BaseCronJobCommand, routing: Routing) -> None:
+        self.job = job
+        self.routing = routing
+        self.senders: dict[str, Any] = {EMAIL: EmailChannel(), SMS: SmsChannel(), SLACK: SlackChannel()}
+        self.retry = RetryPolicy.from_settings()
+
+    def close(self) -> None:
+        for sender in self.senders.values():
+            sender.close()
+
+    def would_send(self, notice: Notice, channel: str, payload: Any) -> None:
+        """A dry run's line for a notice that would go now."""
+        self.job.log("dry_run", f"Would send {channel} {what(notice, channel, payload)} to {notice.describe}")
+        self.job.count("would_send")
+
+    def send(self, notice: Notice, channel: str, payload: Any, delivery: Delivery) -> str:
+        """Send on a claimed row and mark it sent, or failed with the last error."""
+        job = self.job
+        try:
+            provider_id = self.attempt(notice, channel, payload, delivery)
+        except DeliveryError as err:
+            record_failed(delivery.pk, str(err))
+            how = "" if channel == EMAIL else f" by {channel}"
+            job.log("failed", f"Could not send {notice.kind}{how} to {notice.describe}: {err}")
+            job.count("failed")
+            return Outcome.FAILED
+        record_sent(delivery.pk, provider_id or delivery.message_id)
+        sent = what(notice, channel, payload)
+        job.log("sent", f"Sent {sent if channel == EMAIL else f'{channel} {sent}'} to {notice.describe}")
+        job.count("sent")
+        return Outcome.SENT
+
+    def attempt(self, notice: Notice, channel: str, payload: Any, delivery: Delivery) -> str:
+        """Send, retrying temporary failures within the job's deadline; every attempt on the row."""
+        tries = 0
+        while True:
+            tries += 1
+            record_attempt(delivery.pk)
+            try:
+                return self._send_once(notice, channel, payload, delivery)
+            except DeliveryError as err:
+                record_error(delivery.pk, str(err))
+                if err.block_reason:
+                    self._block(notice, err.block_reason)
+                if not err.temporary:
+                    raise
+                self._pause(self._backoff(notice, channel, err, tries))
+
+    def _backoff(self, notice: Notice, channel: str, err: DeliveryError, tries: int) -> float:
+        """Seconds to wait before the next attempt; raises when out of attempts or of time."""
+        job = self.job
+        if tries >= self.retry.attempts:
+            raise DeliveryError(f"{err} (gave up after {tries} attempts)", temporary=True) from err
+        wait = self.retry.delay(tries, err.retry_after)
+        budget = retry_budget(job.remaining_time(), job.max_execution_time)
+        if wait > budget.total_seconds():
+            raise DeliveryError(f"{err} (no time left to retry before the deadline)", temporary=True) from err
+        job.log(
+            "warning",
+            f"{channel} to {notice.describe} failed ({err}); retrying in {wait:.1f}s "
+            f"(attempt {tries + 1} of {self.retry.attempts})",
+        )
+        job.count("retried")
+        return wait
+
+    def _send_once(self, notice: Notice, channel: str, payload: Any, delivery: Delivery) -> str:
+        sender = self.senders[channel]
+        if channel == EMAIL:
+            return sender.send(payload, delivery.message_id)
+        if channel == SMS:
+            member = self.routing.member(notice)
+            assert member is not None
+            return sender.send(member.phone, payload)
+        return sender.send(payload)
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, but stop at once on SIGTERM, the deadline or a lost lease."""
+        until = time.monotonic() + seconds
+        while (left := until - time.monotonic()) > 0:
+            time.sleep(min(left, 0.25))
+            self.job.checkpoint()
+
+    def _block(self, notice: Notice, reason: str) -> None:
+        """The provider refused the number for good: no SMS to it until it changes."""
+        member = self.routing.member(notice)
+        if member is None:
+            return
+        now = timezone.now()
+        with self.job.unit_of_work():
+            get_user_model().objects.filter(pk=member.pk, sms_blocked_at__isnull=True).update(
+                sms_blocked_at=now, sms_blocked_reason=reason[:200]
+            )
+        member.sms_blocked_at, member.sms_blocked_reason = now, reason[:200]
+        self.job.log_warning(f"{notice.describe}'s phone number was refused ({reason}): no more SMS to it")
+        self.job.count("sms_blocked")
