@@ -64,9 +64,6 @@ class DutyAssignment(models.Model):
             (label, member) for field, label in CREW_ROLES if (member := getattr(self, field)) is not None
         ]
 
-    def is_operating(self) -> bool:
-        return self.status == self.Status.ACTIVE and (self.is_scheduled or self.is_confirmed)
-
 
 class ClubClosureQuerySet(models.QuerySet["ClubClosure"]):
     def covering(self, day: datetime.date) -> ClubClosureQuerySet:

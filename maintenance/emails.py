@@ -8,6 +8,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from notifications.channels import slack_escape
 from notifications.email import render_email
 
 if TYPE_CHECKING:
@@ -77,12 +78,13 @@ def maintenance_digest_slack_text(digest: MaintenanceDigest, found: str, shown: 
     for issue in grounded[:shown]:
         summary = " ".join(issue.description.split())
         summary = summary if len(summary) <= 80 else summary[:79] + "…"
-        lines.append(f"• Grounded: {issue.aircraft}: {summary}")
+        lines.append(f"• Grounded: {slack_escape(str(issue.aircraft))}: {slack_escape(summary)}")
     overdue = [line for line in digest.deadlines if line.overdue]
     for line in overdue[:shown]:
         deadline = line.deadline
         lines.append(
-            f"• {deadline.get_kind_display()} of {deadline.aircraft} overdue by {line.days_overdue} days"
+            f"• {deadline.get_kind_display()} of {slack_escape(str(deadline.aircraft))} overdue by "
+            f"{line.days_overdue} days"
         )
     left = max(len(grounded) - shown, 0) + max(len(overdue) - shown, 0)
     if left:

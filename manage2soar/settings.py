@@ -214,7 +214,7 @@ if GS_BUCKET_NAME:
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587 (the password may come from
 # EMAIL_URL_FILE); the default prints mail to the console.
 globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Manage2Soar <noreply@example.org>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ADMINS = [("Site admin", a) for a in env.list("ADMIN_EMAILS", default=[])]

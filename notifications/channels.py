@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.mail import get_connection
 
+from utils.cronlog import first_line
+
 if TYPE_CHECKING:
     from django.core.mail import EmailMessage
 
@@ -41,10 +43,6 @@ class DeliveryError(Exception):
         self.temporary = temporary
         self.retry_after = retry_after
         self.block_reason = block_reason  # set: the recipient's number is refused for good
-
-
-def first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def temporary_http(status: int) -> bool:
@@ -178,6 +176,12 @@ def twilio_error(exc: Exception) -> DeliveryError:
 
 
 # --- Slack -----------------------------------------------------------------------------------
+def slack_escape(text: str) -> str:
+    """Text from people or errors, made inert in a Slack message: no <!channel> pings, no
+    disguised <url|links> (Slack's own escaping of &, < and >)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class SlackChannel:
     name = "slack"
 

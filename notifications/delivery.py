@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from notifications.held import QuietHoursHold
 from notifications.ledger import Ledger, Status
+from notifications.models import Delivery
 from notifications.notice import (
     EMAIL,
     SLACK,
@@ -43,7 +44,6 @@ from notifications.sending import Dispatcher
 
 if TYPE_CHECKING:
     from members.models import Member
-    from notifications.models import Delivery
     from utils.cronjob import BaseCronJobCommand
 
 __all__ = [
@@ -90,6 +90,33 @@ class Outbox:
         return {
             channel: self._deliver_on(notice, channel, payload) for channel, payload in self.routes(notice)
         }
+
+    def still_to_send(self, notices: list[Notice]) -> list[Notice]:
+        """The notices that have a channel not yet done (sent, deferred or dropped) in the ledger, or none,
+        in one query; all of them with --resend. A job can skip building the rest (a rerun the
+        same day, a reminder already given) and keep its cost flat as they pile up."""
+        if self.job.resend or not notices:
+            return notices
+        job = self.job
+        wanted = {
+            id(notice): {
+                (notice.recipient, notice.kind, notice.day or job.occurrence_day, channel)
+                for channel, _ in self.routes(notice)
+            }
+            for notice in notices
+        }
+        keys = set().union(*wanted.values())
+        done = set(
+            Delivery.objects.filter(
+                job_name=job.job_name,
+                status__in=(Status.SENT, Status.DEFERRED, Status.DROPPED),
+                recipient__in={key[0] for key in keys},
+                kind__in={key[1] for key in keys},
+                day__in={key[2] for key in keys},
+            ).values_list("recipient", "kind", "day", "channel")
+        )
+        # A notice with no channel at all is kept: the job says why nobody is told.
+        return [notice for notice in notices if not wanted[id(notice)] or wanted[id(notice)] - done]
 
     def routes(self, notice: Notice) -> list[tuple[str, Any]]:
         """The channels the notice goes out on, each with what it sends."""

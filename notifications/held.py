@@ -96,17 +96,24 @@ class QuietHoursHold:
         until = self.quiet_until(notice) if reason is None else None
         if job.dry_run:
             return self._dry_run(notice, delivery, reason, until)
+        # Every change to the row is fenced by the lease, like a claim: a run that lost its
+        # lease can't take a held SMS that the next holder may be sending.
         if reason is not None:
-            if drop_held(delivery, reason):
+            with job.unit_of_work():
+                dropped = drop_held(delivery, reason)
+            if dropped:
                 job.log("info", f"Dropped the deferred SMS to {describe}: {reason}")
                 job.count("dropped")
             return Outcome.DROPPED
         if until is not None:  # the member moved to a zone where it is night again
-            defer_held(delivery, until)
+            with job.unit_of_work():
+                defer_held(delivery, until)
             job.log("info", f"Deferred the SMS to {describe} again, until {until:%a %H:%M} their time")
             job.count("deferred")
             return Outcome.DEFERRED
-        if not claim_held(delivery, job.run):
+        with job.unit_of_work():
+            claimed = claim_held(delivery, job.run)
+        if not claimed:
             return Outcome.ALREADY_SENT  # another run took it
         return self.dispatcher.send(notice, SMS, delivery.body, delivery)
 

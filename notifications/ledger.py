@@ -2,8 +2,11 @@
 
 A row is claimed inside the job's fenced unit of work before anything is sent: created, or taken
 over with a conditional UPDATE (``where status = <what we read>``) that only one run can win. A
-row already ``sent`` (or held: ``deferred``, ``dropped``) is not ours unless ``--resend``; a
-``pending`` row of another job is in flight there (``send_deferred_notices`` has it).
+row already ``sent`` (or held: ``deferred``, ``dropped``) is not ours unless ``--resend``. A
+``pending`` row was being sent when its claimant stopped: a run holding its job's lock knows no
+other run of the job is alive and takes it over (the one message left in doubt); any other
+claimant (``send_deferred_notices`` for another job's row, or an alert sent without a lock)
+waits until the row's last claim or attempt is older than ``IN_FLIGHT_SECONDS``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ if TYPE_CHECKING:
 
 Status = Delivery.Status
 ERROR_LENGTH = 2000  # Delivery.error keeps this much of a message
+# A pending row claimed or attempted this recently may still be in its sender's hands: longer
+# than every attempt's timeout and back-off together (notifications.retry).
+IN_FLIGHT_SECONDS = 15 * 60
 
 
 class Ledger:
@@ -46,6 +52,7 @@ class Ledger:
             "not_before": None,
             "body": "",
             "error": "",
+            "last_attempt_at": timezone.now(),  # the claim: see IN_FLIGHT_SECONDS
             **fields,
         }
         with self.job.unit_of_work():
@@ -71,8 +78,8 @@ class Ledger:
     ) -> Delivery | None:
         """An existing row, claimed with a conditional UPDATE if it is ours to (re)send."""
         job, current = self.job, delivery.status
-        if current == Status.PENDING and delivery.run is not None and delivery.run.job_name != job.job_name:
-            return self._not_ours(notice, channel, "in_flight")  # send_deferred_notices has it
+        if current == Status.PENDING and not self._may_take_pending(delivery):
+            return self._not_ours(notice, channel, "in_flight")
         if current in (Status.SENT, Status.DEFERRED, Status.DROPPED) and not job.resend:
             return self._not_ours(notice, channel, current)
         message_id = delivery.message_id if channel == EMAIL else ""
@@ -87,6 +94,15 @@ class Ledger:
         delivery.status, delivery.message_id = values["status"], message_id
         return delivery
 
+    def _may_take_pending(self, delivery: Delivery) -> bool:
+        """Whether the sender of a pending row is known to be gone (see the module's docstring)."""
+        job = self.job
+        same_job = delivery.run is None or delivery.run.job_name == job.job_name
+        if same_job and getattr(job, "lease", None) is not None:
+            return True
+        claimed = delivery.last_attempt_at or delivery.created_at
+        return timezone.now() - claimed > datetime.timedelta(seconds=IN_FLIGHT_SECONDS)
+
     def _not_ours(self, notice: Notice, channel: str, why: str) -> None:
         if why == Status.SENT:
             self.job.log("info", f"Already sent {notice.kind} to {notice.describe} today", min_verbosity=2)
@@ -95,7 +111,7 @@ class Ledger:
             self.job.log(
                 "info", f"The {channel} of {notice.kind} to {notice.describe} is {why}", min_verbosity=2
             )
-            self.job.count("dropped" if why == Status.DROPPED else "deferred")
+            self.job.count({Status.DROPPED: "dropped", "in_flight": "in_flight"}.get(why, "deferred"))
         return None
 
 

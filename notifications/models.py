@@ -70,9 +70,6 @@ class NoticeKind(models.Model):
     def __str__(self) -> str:
         return self.key
 
-    def uses(self, channel: str) -> bool:
-        return bool(getattr(self, channel, False))
-
 
 class OptOut(models.Model):
     """A member who does not want one kind of notice on one channel."""

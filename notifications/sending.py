@@ -57,15 +57,19 @@ class Dispatcher:
     def send(self, notice: Notice, channel: str, payload: Any, delivery: Delivery) -> str:
         """Send on a claimed row and mark it sent, or failed with the last error."""
         job = self.job
-        try:
-            provider_id = self.attempt(notice, channel, payload, delivery)
-        except DeliveryError as err:
-            record_failed(delivery.pk, str(err))
-            how = "" if channel == EMAIL else f" by {channel}"
-            job.log("failed", f"Could not send {notice.kind}{how} to {notice.describe}: {err}")
-            job.count("failed")
-            return Outcome.FAILED
-        record_sent(delivery.pk, provider_id or delivery.message_id)
+        # A hard stop (the grace after SIGTERM or the deadline ran out) between the provider
+        # accepting the message and the row saying so would leave it in doubt, and the next run
+        # would send it again: it waits for this block, which the channels' timeouts bound.
+        with job.no_hard_stop():
+            try:
+                provider_id = self.attempt(notice, channel, payload, delivery)
+            except DeliveryError as err:
+                record_failed(delivery.pk, str(err))
+                how = "" if channel == EMAIL else f" by {channel}"
+                job.log("failed", f"Could not send {notice.kind}{how} to {notice.describe}: {err}")
+                job.count("failed")
+                return Outcome.FAILED
+            record_sent(delivery.pk, provider_id or delivery.message_id)
         sent = what(notice, channel, payload)
         job.log("sent", f"Sent {sent if channel == EMAIL else f'{channel} {sent}'} to {notice.describe}")
         job.count("sent")

@@ -49,7 +49,9 @@ class AlertSender:
     max_execution_time = None  # retries of an alert are bounded by the retry policy alone
 
     def __init__(self, job_name: str, run: CronJobRun | None, log: Callable[[str, str], None]) -> None:
-        self.job_name = job_name
+        # The ledger's job: alerts about a job are kept apart from the job's own notices, so its
+        # next run (which holds the job's lock) never takes over an alert being sent meanwhile.
+        self.job_name = f"alerts:{job_name}"
         self.run = run
         self.summary: Counter[str] = Counter()
         self._log = log
@@ -63,6 +65,10 @@ class AlertSender:
 
     def remaining_time(self) -> None:
         return None
+
+    @contextmanager
+    def no_hard_stop(self) -> Iterator[None]:
+        yield
 
     def log_warning(self, message: str) -> None:
         self._log("warning", message)
@@ -92,6 +98,7 @@ class Alert:
 
 def send_alert(alert: Alert, log: Callable[[str, str], None]) -> Counter[str]:
     """Email each site admin and post to Slack, each once; return the counts (sent, failed...)."""
+    from notifications.channels import slack_escape
     from notifications.delivery import SLACK_RECIPIENT, Notice, Outbox
     from notifications.email import render_email
 
@@ -114,7 +121,8 @@ def send_alert(alert: Alert, log: Callable[[str, str], None]) -> Counter[str]:
             )
             outbox.deliver(notice)
         if settings.SLACK_WEBHOOK_URL:
-            text = "\n".join([f":rotating_light: {settings.CLUB_NAME}: {alert.headline}", *alert.details])
+            lines = [f":rotating_light: {settings.CLUB_NAME}: {alert.headline}", *alert.details]
+            text = "\n".join(slack_escape(line) for line in lines)
             notice = Notice(
                 alert.kind, SLACK_RECIPIENT, "Slack", slack=text, day=alert.day, kind_key=ALERT_KIND
             )

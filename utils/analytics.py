@@ -198,10 +198,18 @@ def scheduled_plan(now: datetime.datetime) -> Plan:
     return Plan(hours=hours, days=[yesterday])
 
 
+def rolled_up_day() -> Exists:
+    """For a CronJobRun queryset annotated by ``with_utc_day``: its (job, UTC day) has a daily row."""
+    return Exists(CronJobDailyStats.objects.filter(job_name=OuterRef("job_name"), day=OuterRef("utc_day")))
+
+
+def with_utc_day(runs: Any) -> Any:
+    return runs.annotate(utc_day=TruncDate("started_at", tzinfo=datetime.UTC))
+
+
 def prunable_runs(now: datetime.datetime) -> Any:
     """Raw runs past the retention period whose day is rolled up (a queryset)."""
     cutoff = utc_midnight(retention_cutoff(now))
-    rolled_up = CronJobDailyStats.objects.filter(job_name=OuterRef("job_name"), day=OuterRef("utc_day"))
     keep = set(
         CronJobRun.objects.values("job_name").annotate(latest=Max("pk")).values_list("latest", flat=True)
     ) | set(
@@ -211,9 +219,8 @@ def prunable_runs(now: datetime.datetime) -> Any:
         .values_list("latest", flat=True)
     )
     return (
-        CronJobRun.objects.filter(started_at__lt=cutoff)
-        .annotate(utc_day=TruncDate("started_at", tzinfo=datetime.UTC))
-        .filter(Exists(rolled_up))
+        with_utc_day(CronJobRun.objects.filter(started_at__lt=cutoff))
+        .filter(rolled_up_day())
         .exclude(pk__in=keep)
     )
 

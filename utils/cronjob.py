@@ -26,7 +26,7 @@ from django.utils.module_loading import import_string
 
 from utils.cli import OneLineErrorsCommand, iso_date, positive_int
 from utils.clock import club_today
-from utils.cronlog import CronLogger, redact
+from utils.cronlog import CronLogger, first_line, redact
 from utils.exitcodes import CronJobExit, ExitCode
 from utils.heartbeat import Heartbeat
 from utils.identity import Occurrence, current_occurrence, pod_id
@@ -147,6 +147,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
             sent = f"sent {counts['sent']}"
             labels = (
                 ("already_sent", "already sent"),
+                ("in_flight", "being sent by another run"),
                 ("deferred", "deferred past quiet hours"),
                 ("dropped", "dropped"),
                 ("failed", "failed"),
@@ -395,8 +396,11 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
             return CronJobRun.Status.FAILED, code, message
         if not isinstance(exc, Exception):
             raise exc  # SystemExit and friends are not ours to swallow
-        first_line = (str(exc).strip().splitlines() or [""])[0]
-        return CronJobRun.Status.FAILED, ExitCode.FAILED, f"failed: {type(exc).__name__}: {first_line}"
+        return (
+            CronJobRun.Status.FAILED,
+            ExitCode.FAILED,
+            f"failed: {type(exc).__name__}: {first_line(exc, '')}",
+        )
 
     def _report(self, status: str, code: int, message: str, duration: float) -> None:
         counts = " ".join(f"{k}={v}" for k, v in sorted(self.summary.items()))

@@ -41,6 +41,11 @@ _REDACTIONS = [
 ]
 
 
+def first_line(exc: BaseException, fallback: str | None = None) -> str:
+    """An error in one line: the first line of its text (else ``fallback``, else its type)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__ if fallback is None else fallback])[0]
+
+
 def redact(text: str) -> str:
     for pattern, replacement in _REDACTIONS:
         text = pattern.sub(replacement, text)  # type: ignore[arg-type]
@@ -48,7 +53,11 @@ def redact(text: str) -> str:
 
 
 class CronLogger:
-    """Writes a job's log lines to ``out`` (errors and warnings to ``err``), flushed at once."""
+    """Writes a job's log lines to ``out`` (errors to ``err``), flushed at once. A subclass may
+    add events with ``emoji`` and ``levels`` of its own."""
+
+    emoji = EMOJI
+    levels = LEVEL
 
     def __init__(
         self, job_name: str, out: TextIO, err: TextIO, fmt: str = "text", verbosity: int = 1
@@ -63,7 +72,7 @@ class CronLogger:
     def log(self, event: str, message: str, *, min_verbosity: int = 1, **fields: Any) -> None:
         if self.verbosity < min_verbosity:
             return
-        level = LEVEL.get(event, "info")
+        level = self.levels.get(event, "info")
         message = redact(message)
         if self.fmt == "json":
             record: dict[str, Any] = {
@@ -77,7 +86,7 @@ class CronLogger:
             }
             line = redact(json.dumps(record, default=str, ensure_ascii=False))
         else:
-            line = f"{EMOJI.get(event, EMOJI['info'])} [{self.job_name}] {message}"
+            line = f"{self.emoji.get(event, EMOJI['info'])} [{self.job_name}] {message}"
         stream = self.err if level == "error" else self.out
         stream.write(line + "\n")
         stream.flush()

@@ -18,7 +18,7 @@ from django.db import OperationalError, connections, models, router, transaction
 from django.db.models.functions import Now
 
 if TYPE_CHECKING:
-    from utils.models import CronJobLock
+    pass
 
 
 # How long an acquire waits for a lock row another transaction holds before calling it held.
@@ -123,7 +123,3 @@ class CronJobLockManager(models.Manager["CronJobLock"]):
                 [lease.job_name, lease.token],
             )
             return cursor.rowcount == 1
-
-    def live(self) -> models.QuerySet[CronJobLock]:
-        """Locks whose lease has not run out, by the database's clock."""
-        return self.filter(expires_at__gt=Now())

@@ -19,13 +19,14 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 
+from utils.analytics import rolled_up_day, with_utc_day
 from utils.models import CronJobDailyStats, CronJobRun
 from utils.status import LOCK_HELD, JobStatus, job_statuses
 
@@ -39,23 +40,19 @@ def _ts(moment: datetime.datetime | None) -> float | None:
 
 
 def run_totals() -> tuple[dict[tuple[str, str], int], dict[str, int]]:
-    """(runs per (job, status), lock skips per job) since the beginning, in three queries."""
-    last_day = CronJobDailyStats.objects.aggregate(last=Max("day"))["last"]
+    """(runs per (job, status), lock skips per job) since the beginning, in two queries.
+
+    The daily rollups count the days they cover, the raw runs every other (job, day), so the
+    totals never go down when old runs are pruned, nor when a day is rolled up late.
+    """
     runs: dict[tuple[str, str], int] = defaultdict(int)
     lock_skips: dict[str, int] = defaultdict(int)
-    raw = CronJobRun.objects.exclude(status=CronJobRun.Status.RUNNING)
-    if last_day is not None:
-        sums = {status: Sum(status) for status in COUNTED}
-        for row in CronJobDailyStats.objects.values("job_name").annotate(
-            **sums, lock=Sum("skipped_lock_held")
-        ):
-            for status in COUNTED:
-                runs[row["job_name"], status] += row[status] or 0
-            lock_skips[row["job_name"]] += row["lock"] or 0
-        boundary = datetime.datetime.combine(
-            last_day + datetime.timedelta(days=1), datetime.time(), datetime.UTC
-        )
-        raw = raw.filter(started_at__gte=boundary)
+    sums = {status: Sum(status) for status in COUNTED}
+    for row in CronJobDailyStats.objects.values("job_name").annotate(**sums, lock=Sum("skipped_lock_held")):
+        for status in COUNTED:
+            runs[row["job_name"], status] += row[status] or 0
+        lock_skips[row["job_name"]] += row["lock"] or 0
+    raw = with_utc_day(CronJobRun.objects.exclude(status=CronJobRun.Status.RUNNING)).exclude(rolled_up_day())
     for row in raw.values("job_name", "status").annotate(n=Count("pk"), lock=Count("pk", filter=LOCK_HELD)):
         runs[row["job_name"], row["status"]] += row["n"]
         lock_skips[row["job_name"]] += row["lock"]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from utils import monitors
+from utils.cronlog import first_line
 from utils.models import CronJobRun
 
 if TYPE_CHECKING:
@@ -25,8 +26,7 @@ def _each(job: BaseCronJobCommand, steps: list[tuple[str, Callable[[], Any]]]) -
         try:
             step()
         except Exception as exc:  # noqa: BLE001 - monitoring must never fail the job
-            first_line = (str(exc).strip().splitlines() or [""])[0]
-            job.log_warning(f"{name} failed: {type(exc).__name__}: {first_line}")
+            job.log_warning(f"{name} failed: {type(exc).__name__}: {first_line(exc, '')}")
 
 
 def run_started(job: BaseCronJobCommand) -> None:

@@ -33,6 +33,7 @@ class StopControl:
     lease: Lease | None
     _stop: JobStop | None = None
     _in_job: bool = False
+    _no_hard_stop: bool = False
     _heartbeat: Heartbeat | None = None
 
     if TYPE_CHECKING:  # provided by the command
@@ -81,9 +82,21 @@ class StopControl:
             raise Interrupted(signum)  # a second signal: stop where we stand
         self._request_stop(Interrupted(signum))
 
+    @contextmanager
+    def no_hard_stop(self) -> Iterator[None]:
+        """A block the hard stop must not cut (a message handed to its provider, not yet marked
+        sent); a stop requested meanwhile happens at the next checkpoint after it."""
+        self._no_hard_stop = True
+        try:
+            yield
+        finally:
+            self._no_hard_stop = False
+
     def _on_alarm(self, signum: int, frame: FrameType | None) -> None:
         if not self._in_job:
             return
+        if self._no_hard_stop and self._stop is not None:
+            return  # the stop stays requested: the next checkpoint raises it
         if self._stop is None:
             assert self.max_execution_time is not None
             self._request_stop(TimedOut(self.max_execution_time.total_seconds()))

@@ -6,6 +6,7 @@ import signal
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 
+from utils.cronlog import first_line
 from utils.exitcodes import ExitCode
 
 
@@ -54,9 +55,9 @@ _SCHEMA_HINTS = ("no such table", "does not exist", "doesn't exist", "unknown co
 
 def classify_database_error(exc: DatabaseError) -> tuple[int, str]:
     """(exit code, one line) for a database error that escaped a job."""
-    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if any(hint in first_line.lower() for hint in _SCHEMA_HINTS):
-        return ExitCode.USAGE, f"database is not migrated ({first_line}); run manage.py migrate"
+    line = first_line(exc)
+    if any(hint in line.lower() for hint in _SCHEMA_HINTS):
+        return ExitCode.USAGE, f"database is not migrated ({line}); run manage.py migrate"
     if isinstance(exc, OperationalError | InterfaceError):
-        return ExitCode.TEMPFAIL, f"database unreachable: {first_line}"
-    return ExitCode.FAILED, f"database error: {first_line}"
+        return ExitCode.TEMPFAIL, f"database unreachable: {line}"
+    return ExitCode.FAILED, f"database error: {line}"

@@ -75,14 +75,14 @@ def timing_problems(spec: JobSpec, lease_seconds: float) -> list[str]:
     lease = datetime.timedelta(seconds=lease_seconds)
     if lease >= spec.deadline:
         problems.append(
-            f"{name}: the lock lease ({_fmt(lease)}) must be shorter than the deadline "
-            f"({_fmt(spec.deadline)})"
+            f"{name}: the lock lease ({span(lease)}) must be shorter than the deadline "
+            f"({span(spec.deadline)})"
         )
     gap = shortest_gap(spec.schedule, spec.timezone)
     if spec.deadline > gap:
         problems.append(
-            f"{name}: the deadline ({_fmt(spec.deadline)}) is longer than the shortest gap between two "
-            f"runs ({_fmt(gap)})"
+            f"{name}: the deadline ({span(spec.deadline)}) is longer than the shortest gap between two "
+            f"runs ({span(gap)})"
         )
     if spec.starting_deadline < MIN_STARTING_DEADLINE:
         problems.append(
@@ -91,15 +91,16 @@ def timing_problems(spec: JobSpec, lease_seconds: float) -> list[str]:
         )
     elif spec.starting_deadline >= gap:
         problems.append(
-            f"{name}: the starting deadline ({_fmt(spec.starting_deadline)}) must be shorter than the "
-            f"shortest gap between two runs ({_fmt(gap)})"
+            f"{name}: the starting deadline ({span(spec.starting_deadline)}) must be shorter than the "
+            f"shortest gap between two runs ({span(gap)})"
         )
     return problems
 
 
-def _fmt(delta: datetime.timedelta) -> str:
+def span(delta: datetime.timedelta) -> str:
+    """A configured duration: 10m, 1h, 90s."""
     seconds = int(delta.total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
             return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    return f"{delta.total_seconds():g}s"

@@ -502,3 +502,17 @@ def test_an_absolute_storage_url_is_kept_and_a_relative_one_gets_the_site(settin
     assert absolute_url("https://bucket.example.com/r/x.csv") == "https://bucket.example.com/r/x.csv"
     assert absolute_url("/media/r/x.csv") == "https://club.example.org/media/r/x.csv"
     assert absolute_url("media/r/x.csv") == "https://club.example.org/media/r/x.csv"
+
+
+def test_a_recipient_who_opted_out_does_not_make_every_rerun_save_a_csv(
+    smtp_settings: SMTPServer, board: list[Member], media: Path
+) -> None:
+    from notifications.models import NoticeKind, OptOut
+
+    fly(member("Sam Slacker"))
+    OptOut.objects.create(
+        member=board[0], kind=NoticeKind.objects.get(key="duty_delinquents"), channel="email"
+    )
+    assert run_command(COMMAND).code == 0
+    assert run_command(COMMAND).code == 0
+    assert len(smtp_settings.messages) == 1 and len(stored_reports(media)) == 1

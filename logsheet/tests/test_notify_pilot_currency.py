@@ -238,6 +238,26 @@ def test_member_limits_the_run_to_one_pilot(smtp_settings: SMTPServer) -> None:
     assert smtp_settings.recipients() == [bob.email]
 
 
+def test_a_rerun_costs_the_same_queries_however_many_lapsed_pilots_were_reminded(
+    smtp_settings: SMTPServer,
+) -> None:
+    """Lapsed pilots stay lapsed; the ones already reminded are not worked through again."""
+
+    def rerun_queries() -> int:
+        assert run_command(JOB).code == 0  # reminds the new ones
+        with CaptureQueriesContext(connection) as queries:
+            result = run_command(JOB)
+        assert result.code == 0 and "📧 sent 0" in result.out
+        return len(queries)
+
+    for n in range(3):
+        fly(pilot(f"P{n}"), 95)
+    few = rerun_queries()
+    for n in range(3, 30):
+        fly(pilot(f"P{n}"), 95)
+    assert rerun_queries() == few
+
+
 def dry_run_queries() -> int:
     with CaptureQueriesContext(connection) as queries:
         result = run_command(JOB, "--dry-run")

@@ -340,3 +340,13 @@ def test_the_slack_post_follows_the_notice_kind(
     issue(glider("N321K"), "Tire worn", datetime.date(2026, 11, 3))
     assert run_command(COMMAND).code == 0
     assert slack_settings.requests == [] and len(smtp_settings.messages) == 2
+
+
+def test_member_text_posted_to_slack_is_inert() -> None:
+    from maintenance.emails import maintenance_digest_slack_text
+    from maintenance.services import build_digest
+
+    MaintenanceIssueFactory(grounded=True, description="<!channel> see <https://evil.example|the fix> & more")
+    text = maintenance_digest_slack_text(build_digest(datetime.date(2026, 11, 22), 30), "1 open issue")
+    assert "<!channel>" not in text and "<https://" not in text
+    assert "&lt;!channel&gt; see &lt;https://evil.example|the fix&gt; &amp; more" in text

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError
 
-from utils.cronlog import CronLogger
+from utils.cronlog import CronLogger, first_line
 from utils.exitcodes import ExitCode
 from utils.models import CronJobRun
 from utils.registry import JobSpec
@@ -25,7 +25,8 @@ from utils.scheduling.children import Child, Launcher
 from utils.scheduling.clock import Clock
 from utils.scheduling.records import RunRecords
 from utils.scheduling.slots import MISSED_COUNT_LIMIT, Due, due_slots, next_slot, occurrence_name
-from utils.scheduling.text import age, describe, exit_meaning, first_line, span
+from utils.scheduling.text import age, describe, exit_meaning
+from utils.timing import span
 
 Status = CronJobRun.Status
 # After SIGKILL a process ends at once; if one somehow does not, stop waiting after this.

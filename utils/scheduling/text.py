@@ -20,15 +20,6 @@ def describe(spec: JobSpec, slot: datetime.datetime) -> str:
     return text
 
 
-def span(delta: datetime.timedelta) -> str:
-    """A configured duration: 10m, 1h, 90s."""
-    seconds = int(delta.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{delta.total_seconds():g}s"
-
-
 def age(delta: datetime.timedelta) -> str:
     """A measured duration: 2.4s, 3m05s, 2h10m."""
     seconds = delta.total_seconds()
@@ -46,7 +37,3 @@ def exit_meaning(code: int) -> tuple[int, str]:
     if code in (130, 143):
         return code, "interrupted"
     return code, MEANING.get(code, "exit code")
-
-
-def first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -152,6 +152,15 @@ def test_run_counters_never_go_down_when_runs_are_rolled_up_and_pruned(
     assert later[aggregate] == 1
 
 
+def test_run_counters_keep_a_day_that_was_rolled_up_after_a_later_one(client: Client, token: str) -> None:
+    for day in (10, 11):
+        demo_at(at(day, 8))
+    with time_machine.travel(at(12, 0, 5)):
+        run_command("aggregate_cron_analytics", "--date=2026-11-11")  # the 10th is not rolled up
+    key = ("manage2soar_cronjob_runs_total", (("job_name", "test_cronjob"), ("status", "succeeded")))
+    assert scrape(client, at(12, 0, 6))[key] == 2
+
+
 def test_scrape_queries_do_not_grow_with_the_history(client: Client, token: str) -> None:
     def count_queries() -> int:
         with CaptureQueriesContext(connection) as queries:

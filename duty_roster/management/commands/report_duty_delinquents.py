@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.core.mail import EmailMessage
 from django.core.management.base import CommandParser
 
 from duty_roster.delinquency import (
@@ -18,8 +19,7 @@ from duty_roster.delinquency import (
     save_report_csv,
 )
 from members.models import Member
-from notifications.delivery import SLACK_RECIPIENT, Notice, Outbox, member_key, posts_to_slack, slack_notice
-from notifications.models import Delivery
+from notifications.delivery import Notice, Outbox, member_key, slack_notice
 from utils.cli import non_negative_int, positive_int
 from utils.clock import club_today
 from utils.cronjob import BaseCronJobCommand
@@ -98,19 +98,26 @@ class Command(BaseCronJobCommand):
     def send_report(self, report: DelinquencyReport) -> None:
         recipients = self.recipients_with_email()
         kind = f"duty_delinquents:{report.rules.today:%Y-%m}"
-        csv_url = None
-        if self.dry_run:
-            self.log("dry_run", f"Would save the list as CSV ({len(report.delinquents)} rows)")
-        elif recipients and self.anyone_still_to_send(kind, recipients):
-            csv_url = save_report_csv(report)
-            self.log_info("Saved the list as CSV")
-            self.count("csv_saved")
         listing = render_list(report)
         with Outbox(self) as outbox:
+            csv_url = None
+            if self.dry_run:
+                self.log("dry_run", f"Would save the list as CSV ({len(report.delinquents)} rows)")
+            elif outbox.still_to_send([p for p in self.probes(kind, recipients) if outbox.routes(p)]):
+                # Only when a copy will go: a rerun that sends nothing leaves no unlinked CSV.
+                csv_url = save_report_csv(report)
+                self.log_info("Saved the list as CSV")
+                self.count("csv_saved")
             for member in recipients:
                 email = delinquency_report_email(member, report, listing, csv_url)
                 outbox.deliver(Notice(kind, member_key(member.pk), member.full_name, email))
             outbox.deliver(slack_notice(kind, delinquency_slack_text(report, csv_url)))
+
+    @staticmethod
+    def probes(kind: str, recipients: list[Member]) -> list[Notice]:
+        """Notices routed like the real ones (which need the CSV's link), to ask the ledger."""
+        emails = [Notice(kind, member_key(m.pk), m.full_name, EmailMessage()) for m in recipients]
+        return [*emails, slack_notice(kind, "the report")]
 
     def recipients_with_email(self) -> list[Member]:
         recipients = []
@@ -123,15 +130,3 @@ class Command(BaseCronJobCommand):
         if not recipients:
             self.log_warning("No active board member or duty officer has an email address")
         return recipients
-
-    def anyone_still_to_send(self, kind: str, recipients: list[Member]) -> bool:
-        """False on a rerun that would send nothing: then no new CSV is left behind unlinked."""
-        if self.resend:
-            return True
-        wanted = {(member_key(m.pk), Delivery.Channel.EMAIL) for m in recipients}
-        if posts_to_slack(kind):
-            wanted.add((SLACK_RECIPIENT, Delivery.Channel.SLACK))
-        sent = Delivery.objects.filter(
-            job_name=self.job_name, day=self.occurrence_day, kind=kind, status=Delivery.Status.SENT
-        ).values_list("recipient", "channel")
-        return bool(wanted - set(sent))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.core.mail import EmailMessage
 from django.core.management.base import CommandParser
 from django.utils import timezone
 
@@ -70,9 +71,32 @@ class Command(BaseCronJobCommand):
         lapsed = sum(reminder.lapsed for reminder in reminders)
         self.log("findings", f"{lapsed} lapsed, {len(reminders) - lapsed} lapsing within {warn_days} days")
         with Outbox(self) as outbox:
-            for reminder in reminders:
+            # Lapsed pilots stay lapsed: the ledger says which already had this lapse's reminder,
+            # in one query, before anything is rendered for them.
+            probes = [(self.probe(reminder), reminder) for reminder in reminders]
+            still = {id(notice) for notice in outbox.still_to_send([notice for notice, _ in probes])}
+            due = [reminder for notice, reminder in probes if id(notice) in still]
+            for notice, _ in probes:
+                if id(notice) not in still:  # every channel of it already went out
+                    self.count("already_sent", len(outbox.routes(notice)))
+            for reminder in due:
                 self.remind(outbox, reminder, days)
         self.log_summary(f"Found {len(reminders)} pilot(s) to remind of the {days}-day recency rule")
+
+    @staticmethod
+    def probe(reminder: CurrencyReminder) -> Notice:
+        """A notice routed like the reminder's (email if the pilot has an address, the SMS), to ask
+        the ledger before rendering the email."""
+        member = reminder.member
+        return Notice(
+            CURRENCY_KIND,
+            member_key(member.pk),
+            member.full_name,
+            EmailMessage() if member.email else None,
+            day=reminder.lapse_date,
+            sms=pilot_currency_sms(reminder),
+            member=member,
+        )
 
     def remind(self, outbox: Outbox, reminder: CurrencyReminder, days: int) -> None:
         member = reminder.member

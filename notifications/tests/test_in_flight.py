@@ -1,0 +1,80 @@
+"""A notice being sent is never sent again by someone else, and a hard stop can't split a send
+from its record."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from members.tests.factories import MemberFactory
+from notifications.delivery import Notice, Outbox, member_key
+from notifications.email import render_email
+from notifications.ledger import IN_FLIGHT_SECONDS
+from notifications.models import Delivery
+from utils.alerts import AlertSender
+from utils.cronjob import BaseCronJobCommand
+from utils.exitcodes import ExitCode
+from utils.models import CronJobRun
+from utils.testing.commands import run_command
+from utils.testing.smtp import SMTPServer
+
+pytestmark = pytest.mark.django_db
+
+
+def alert_notice(address: str) -> Notice:
+    email = render_email("notifications/email/test_greeting", [address], {"member": {"first_name": "Ada"}})
+    return Notice("failure_streak:1", address, address, email)
+
+
+def test_a_pending_alert_is_not_taken_over_by_another_sender_until_it_is_stale(
+    smtp_settings: SMTPServer,
+) -> None:
+    logged: list[str] = []
+    first = AlertSender("notify_late_sprs", None, lambda event, message: logged.append(message))
+    claimed = Outbox(first).ledger.claim(alert_notice("admin@example.org"), "email")
+    assert claimed is not None  # the first sender is now sending it
+    second = AlertSender("notify_late_sprs", None, lambda event, message: logged.append(message))
+    outcome = Outbox(second).deliver(alert_notice("admin@example.org"))
+    assert outcome == {"email": Outbox.ALREADY_SENT} and smtp_settings.messages == []
+    assert second.summary["in_flight"] == 1
+    later = timezone.now() + datetime.timedelta(seconds=IN_FLIGHT_SECONDS + 1)
+    with time_machine.travel(later):
+        third = AlertSender("notify_late_sprs", None, lambda event, message: logged.append(message))
+        assert Outbox(third).deliver(alert_notice("admin@example.org")) == {"email": Outbox.SENT}
+    assert len(smtp_settings.messages) == 1
+    assert Delivery.objects.get().job_name == "alerts:notify_late_sprs"
+
+
+class SlowSendJob(BaseCronJobCommand):
+    """Its one email is stuck at the SMTP server when the deadline and the grace run out."""
+
+    job_name = "slow_send_job"
+    max_execution_time = datetime.timedelta(seconds=0.2)
+    sends_notices = True
+
+    def execute_job(self, *args: Any, **options: Any) -> None:
+        member = MemberFactory()
+        email = render_email("notifications/email/test_greeting", [member.email], {"member": member})
+        with Outbox(self) as outbox:
+            outbox.deliver(Notice("greeting", member_key(member.pk), member.full_name, email))
+            outbox.deliver(Notice("greeting", "never", "never", email))  # the stop comes before this
+
+
+def test_a_hard_stop_waits_until_the_message_in_flight_is_recorded(
+    settings: Any, smtp_settings: SMTPServer
+) -> None:
+    import threading
+
+    settings.CRONJOB_STOP_GRACE_SECONDS = 0.1
+    smtp_settings.stall_data_after = 0
+    threading.Timer(1.0, smtp_settings.release).start()  # the server answers after 1 s
+    result = run_command(SlowSendJob())
+    assert result.code == ExitCode.FAILED
+    assert CronJobRun.objects.get().status == "timed_out"
+    [delivery] = Delivery.objects.all()
+    assert delivery.status == "sent"  # recorded: the next run won't send it again
+    assert len(smtp_settings.messages) == 1
