@@ -293,6 +293,7 @@ class FlakyReleaseJob(BaseCronJobCommand):
         self.count("done")
 
 
+@pytest.mark.django_db(transaction=True)  # the retry closes the broken connection
 def test_a_release_that_fails_once_is_retried_with_the_same_lease(monkeypatch: pytest.MonkeyPatch) -> None:
     from django.db import OperationalError
 
