@@ -133,12 +133,16 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
     # Keepalives both ways: a pod whose node vanished mid-transaction is noticed within about a
     # minute, and its transaction (with the lock row it holds) is ended, instead of hours later.
+    # Until then, lock_timeout bounds how long anyone waits behind it (an acquire then says
+    # "held"; any other statement fails as a temporary error).
     _db["OPTIONS"].setdefault("keepalives", 1)
     _db["OPTIONS"].setdefault("keepalives_idle", 30)
     _db["OPTIONS"].setdefault("keepalives_interval", 10)
     _db["OPTIONS"].setdefault("keepalives_count", 3)
     _db["OPTIONS"].setdefault(
-        "options", "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
+        "options",
+        "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3 "
+        f"-c lock_timeout={env.str('DATABASE_LOCK_TIMEOUT', default='30s')}",
     )
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes share the file: WAL lets readers and the writer work at once, and

@@ -14,15 +14,13 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db import OperationalError, connections, models, router, transaction
+from django.db import OperationalError, connections, models, router
 from django.db.models.functions import Now
 
 if TYPE_CHECKING:
     pass
 
 
-# How long an acquire waits for a lock row another transaction holds before calling it held.
-ACQUIRE_LOCK_TIMEOUT_MS = 5000
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
 
@@ -84,12 +82,7 @@ class CronJobLockManager(models.Manager["CronJobLock"]):
         vendor = connection.vendor
         params = [job_name, holder, token, _lease_param(vendor, seconds)]
         try:
-            with transaction.atomic(using=alias), connection.cursor() as cursor:
-                if vendor == "postgresql":
-                    # A holder in the middle of a unit of work keeps its row locked until it
-                    # commits; if its node died, PostgreSQL may keep that transaction open for
-                    # a while. Waiting on it would block this pod: it is simply "held".
-                    cursor.execute(f"SET LOCAL lock_timeout = '{ACQUIRE_LOCK_TIMEOUT_MS}ms'")
+            with connection.cursor() as cursor:
                 cursor.execute(_acquire_sql(vendor, self.model._meta.db_table), params)
                 if vendor == "mysql":
                     # No RETURNING for an upsert: the row carries our token only if we won.
@@ -98,6 +91,9 @@ class CronJobLockManager(models.Manager["CronJobLock"]):
                     )
                 row = cursor.fetchone()
         except OperationalError as exc:
+            # A holder in the middle of a unit of work keeps its row locked until it commits;
+            # if its node died, PostgreSQL keeps that transaction until keepalives notice. The
+            # connection's lock_timeout (DATABASE_LOCK_TIMEOUT) bounds the wait: then it's "held".
             if getattr(exc.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE:
                 return None
             raise

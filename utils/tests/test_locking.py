@@ -130,8 +130,9 @@ def test_an_acquire_does_not_wait_for_a_holder_stuck_in_a_transaction() -> None:
                 "VALUES ('test_cronjob', 'dead-node', 't', now(), now() - interval '1 hour')"
             )
         started = time.monotonic()
-        result = run_manage("test_cronjob", "--units=1", env=manage_env(database.url))
-        assert time.monotonic() - started < 30
+        environment = manage_env(database.url, DATABASE_LOCK_TIMEOUT="2s")
+        result = run_manage("test_cronjob", "--units=1", env=environment)
+        assert time.monotonic() - started < 20
         assert result.returncode == 0 and "is already running on" in result.stdout
         stuck.rollback()
         stuck.close()
