@@ -18,6 +18,8 @@ $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	@# A development checkout runs with DEBUG=1 (no SECRET_KEY needed); production sets its own.
+	@test -f .env || printf '# Development settings for this checkout (see docs/configuration.md)\nDEBUG=1\n' > .env
 	rm -f $(VENV)/.installed-* && touch $@
 
 tools: $(TOOLS_STAMP)

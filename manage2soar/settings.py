@@ -35,6 +35,10 @@ class _Env(environ.Env):
 
 
 env = _Env()
+# A developer's checkout may keep settings in .env (`make venv` writes DEBUG=1 there); variables
+# set in the environment win. The image never has one (.dockerignore).
+if (BASE_DIR / ".env").is_file():
+    env.read_env(BASE_DIR / ".env")
 
 
 def optional_secret(key: str) -> str:

@@ -12,12 +12,12 @@ from utils.testing.databases import manage_env, postgres_url, run_manage
 def env_without_secret(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = manage_env(f"sqlite:///{tmp_path}/db.sqlite3")
     env.pop("SECRET_KEY")
-    env.pop("DEBUG", None)
-    return {**env, **extra}
+    return {**env, "DEBUG": "0", **extra}  # explicit: a checkout's .env may say DEBUG=1
 
 
-def test_no_secret_key_without_debug_refuses_to_start_with_one_line(tmp_path: Path) -> None:
-    result = run_manage("check", env=env_without_secret(tmp_path))
+@pytest.mark.parametrize("command", ["check", "makemigrations", "test_cronjob"])
+def test_no_secret_key_without_debug_refuses_to_start_with_one_line(tmp_path: Path, command: str) -> None:
+    result = run_manage(command, env=env_without_secret(tmp_path))
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "❌ configuration error: SECRET_KEY is not set (set SECRET_KEY or SECRET_KEY_FILE, or "
