@@ -76,6 +76,7 @@ def manage_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
     env.update(
         DATABASE_URL=database_url,
+        DEBUG="0",  # like a pod (a checkout's .env says DEBUG=1; this wins over it)
         SECRET_KEY="tests-only-not-secret",
         PYTHONUNBUFFERED="1",
         DJANGO_SETTINGS_MODULE="manage2soar.settings",
