@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from utils import health
+from utils.clock import club_date, club_time_text, club_today
 from utils.models import CronJobRun
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class AlertSender:
 
     @property
     def occurrence_day(self) -> datetime.date:
-        return timezone.localdate()
+        return club_today()
 
     def checkpoint(self) -> None:
         """Alerts are sent after the job stopped: nothing to stop for."""
@@ -130,14 +131,6 @@ def send_alert(alert: Alert, log: Callable[[str, str], None]) -> Counter[str]:
     return sender.summary
 
 
-def _club_day(moment: datetime.datetime) -> datetime.date:
-    return timezone.localtime(moment).date()
-
-
-def _club(moment: datetime.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
 def failure_streak_alert(job_name: str, threshold: int) -> Alert | None:
     """The alert for ``job_name``'s current failure streak, if it is ``threshold`` long or more."""
     from utils.status import failure_streaks
@@ -150,13 +143,13 @@ def failure_streak_alert(job_name: str, threshold: int) -> Alert | None:
         .order_by("-started_at")
         .first()
     )
-    details = [f"The first failure of this streak started at {_club(streak.first_at)} (club time)."]
+    details = [f"The first failure of this streak started at {club_time_text(streak.first_at)} (club time)."]
     if last is not None:
         details.append(f"Last failure ({last.status}, run {last.pk}): {last.error or '-'}")
     return Alert(
         job_name=job_name,
         kind=f"failure_streak:{streak.first_run_id}",
-        day=_club_day(streak.first_at),
+        day=club_date(streak.first_at),
         headline=f"{job_name} failed {streak.failures} times in a row",
         details=details,
         run=last,
@@ -179,16 +172,16 @@ def problem_alerts(status: JobStatus, threshold: int) -> list[Alert]:
     name = status.job_name
     if status.overdue is not None:
         slot = status.overdue.slot
-        last = f"{_club(status.last_ran_at)} (club time)" if status.last_ran_at else "never"
+        last = f"{club_time_text(status.last_ran_at)} (club time)" if status.last_ran_at else "never"
         alerts.append(
             Alert(
                 job_name=name,
                 kind=f"overdue:{slot.astimezone(datetime.UTC):%Y%m%dT%H%MZ}",
-                day=_club_day(slot),
-                headline=f"{name} is overdue: no run for its {_club(slot)} slot",
+                day=club_date(slot),
+                headline=f"{name} is overdue: no run for its {club_time_text(slot)} slot",
                 details=[
                     f"Schedule: {status.schedule} ({status.timezone}); the run was due by "
-                    f"{_club(status.overdue.due_at)} (club time).",
+                    f"{club_time_text(status.overdue.due_at)} (club time).",
                     f"Last run that counted: {last}.",
                 ],
             )
@@ -205,9 +198,9 @@ def problem_alerts(status: JobStatus, threshold: int) -> list[Alert]:
                 Alert(
                     job_name=name,
                     kind=f"slow:{run.pk}",
-                    day=_club_day(run.started_at),
+                    day=club_date(run.started_at),
                     headline=f"{name} is slow: {status.slowness()}",
-                    details=[f"Run {run.pk} started at {_club(run.started_at)} (club time)."],
+                    details=[f"Run {run.pk} started at {club_time_text(run.started_at)} (club time)."],
                     run=run,
                 )
             )

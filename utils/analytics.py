@@ -226,9 +226,13 @@ def prunable_runs(now: datetime.datetime) -> Any:
 
 
 def prune_batches(now: datetime.datetime, batch_size: int = 1000) -> Iterator[list[int]]:
-    """Ids of prunable runs, a batch at a time (the caller deletes each in a unit of work)."""
+    """Ids of prunable runs, a batch at a time (the caller deletes each in a unit of work).
+
+    The runs to keep (each job's latest, and latest success) are read once: deleting older runs
+    can't change them."""
+    runs = prunable_runs(now).order_by("pk").values_list("pk", flat=True)
     while True:
-        ids = list(prunable_runs(now).order_by("pk").values_list("pk", flat=True)[:batch_size])
+        ids = list(runs[:batch_size])
         if not ids:
             return
         yield ids

@@ -23,3 +23,13 @@ def club_today() -> datetime.date:
 
 def club_tomorrow() -> datetime.date:
     return club_today() + datetime.timedelta(days=1)
+
+
+def club_date(moment: datetime.datetime) -> datetime.date:
+    """The club-local date of an instant."""
+    return moment.astimezone(club_tz()).date()
+
+
+def club_time_text(moment: datetime.datetime) -> str:
+    """An instant as operators read it: club-local, to the minute."""
+    return moment.astimezone(club_tz()).strftime("%Y-%m-%d %H:%M")

@@ -21,11 +21,10 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.management.base import CommandParser
 from django.db import DatabaseError, connections, transaction
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from utils.cli import OneLineErrorsCommand, iso_date, positive_int
-from utils.clock import club_today
+from utils.clock import club_date, club_today
 from utils.cronlog import CronLogger, first_line, redact
 from utils.exitcodes import CronJobExit, ExitCode
 from utils.heartbeat import Heartbeat
@@ -188,7 +187,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         """The club-local day this run is for: its scheduled slot's, else today."""
         scheduled = self.occurrence.scheduled_for
         if scheduled is not None:
-            return timezone.localtime(scheduled, timezone.get_default_timezone()).date()
+            return club_date(scheduled)
         return club_today()
 
     # --- Arguments -------------------------------------------------------------------------

@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from utils.cronlog import first_line
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_MARIADB_URL = "mysql://root@127.0.0.1:3306/mysql"
@@ -55,7 +57,7 @@ def mariadb_problem() -> str | None:
     try:
         _mariadb_connect().close()
     except Exception as exc:  # noqa: BLE001 - the driver missing is a reason too
-        return (str(exc).strip().splitlines() or ["unknown error"])[0]
+        return first_line(exc, "unknown error")
     return None
 
 
@@ -67,7 +69,7 @@ def postgres_problem() -> str | None:
     try:
         psycopg2.connect(postgres_url("postgres"), connect_timeout=3).close()
     except psycopg2.Error as exc:
-        return (str(exc).strip().splitlines() or ["unknown error"])[0]
+        return first_line(exc, "unknown error")
     return None
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
+from utils.clock import club_time_text
 from utils.cronjob import positive_int
 from utils.exitcodes import ExitCode
 from utils.status import JobStatus, format_age, job_statuses
@@ -102,7 +102,7 @@ class Command(BaseCommand):
 
 
 def _club(moment: datetime.datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+    return club_time_text(moment) if moment else "-"
 
 
 def problem_lines(status: JobStatus, threshold: int) -> list[str]:
@@ -126,7 +126,7 @@ def format_row(status: JobStatus, threshold: int = 2) -> str:
     if run is None:
         when, result, duration = "never", "-", "-"
     else:
-        when = timezone.localtime(run.started_at).strftime("%Y-%m-%d %H:%M")
+        when = club_time_text(run.started_at)
         result = f"{BADGE.get(run.status, '')} {run.status}"
         duration = f"{run.duration_seconds:.2f}s" if run.duration_seconds is not None else "-"
     lock = "-"
