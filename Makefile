@@ -1,33 +1,74 @@
-# Manage2Soar. Two set-up commands work on a fresh clone with only Python 3.11+ and make:
-#   make demo   - create .venv, install, set up the embedded SQLite database, run the demo
-#   make test   - the whole test suite (SQLite, then PostgreSQL if it answers)
+# Manage2Soar. Two set-up commands work on a fresh clone with only Python 3.11+ (with its venv
+# module) and make:
+#   make demo   - create .venv from wheels (requirements.txt), set up the embedded SQLite
+#                 database, run the demo
+#   make test   - the whole test suite; installs the development requirements and, as root, the
+#                 system packages the tests drive (Chromium, faketime, bubblewrap)
+# Requirements are locked with hashes (docs/dependencies.md): edit requirements*.in, then
+# `make lock`; `make upgrade PACKAGE=name` moves one package to its newest release.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+# Only wheels, only the hashed pins: no compiler, no system library, nothing unlocked.
+PIP_INSTALL = -m pip install --quiet --disable-pip-version-check --require-hashes --only-binary=:all:
+hash = $(shell cksum $(1) | cut -d' ' -f1)
+RUNTIME_STAMP := $(VENV)/.runtime-$(call hash,requirements.txt)
+DEV_STAMP := $(VENV)/.dev-$(call hash,requirements-dev.txt)
 # checkov pins its own dependencies: it lives in a virtualenv of its own.
 TOOLS := .venv-tools
-TOOLS_STAMP := $(TOOLS)/.installed-$(shell cat requirements-tools.txt | cksum | cut -d' ' -f1)
+TOOLS_STAMP := $(TOOLS)/.installed-$(call hash,requirements-tools.txt)
+# Commands the tests drive, and the Debian packages that bring them (scripts/system-packages).
+TEST_SYSTEM_PACKAGES := chromium=chromium faketime=faketime bwrap=bubblewrap
 
-.PHONY: demo test faults bench lint venv tools clean build push render validate deploy trigger suspend resume logs status clean-jobs security-scan dashboard-screenshot
+.PHONY: demo test faults bench lint venv dev tools system-packages lock upgrade clean-root-demo \
+        clean build push render validate deploy trigger suspend resume logs status clean-jobs \
+        security-scan dashboard-screenshot
 
-venv: $(STAMP)
+venv: $(RUNTIME_STAMP)
+dev: $(DEV_STAMP)
 
-$(STAMP): requirements.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	@# A development checkout runs with DEBUG=1 (no SECRET_KEY needed); production sets its own.
-	@test -f .env || printf '# Development settings for this checkout (see docs/configuration.md)\nDEBUG=1\n' > .env
-	rm -f $(VENV)/.installed-* && touch $@
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "❌ Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
+	@$(PYTHON) -m venv $(VENV) >/dev/null 2>&1 || { rm -rf $(VENV); \
+	  echo "❌ $(PYTHON) -m venv failed: install Python's venv module (Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 2; }
+
+$(RUNTIME_STAMP): requirements.txt | $(PY)
+	$(PY) $(PIP_INSTALL) -r requirements.txt
+	rm -f $(VENV)/.runtime-* && touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
+	$(PY) $(PIP_INSTALL) -r requirements-dev.txt
+	rm -f $(VENV)/.dev-* && touch $@
 
 tools: $(TOOLS_STAMP)
 
 $(TOOLS_STAMP): requirements-tools.txt
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet -r requirements-tools.txt
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python $(PIP_INSTALL) -r requirements-tools.txt
 	rm -f $(TOOLS)/.installed-* && touch $@
+
+system-packages:
+	@scripts/system-packages $(TEST_SYSTEM_PACKAGES)
+
+# Recompile the locked files from requirements*.in (new or removed packages); existing pins stay.
+# Hashes come from PyPI alone, whatever this machine's pip configuration adds.
+LOCK = PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(VENV)/bin/pip-compile --quiet --generate-hashes \
+       --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock: dev
+	$(LOCK) --output-file requirements.txt requirements.in
+	$(LOCK) --output-file requirements-dev.txt requirements-dev.in
+	$(LOCK) --output-file requirements-tools.txt requirements-tools.in
+
+# make upgrade PACKAGE=django: the newest release that the .in files allow, in every locked file.
+upgrade:
+	@test -n "$(PACKAGE)" || (echo "usage: make upgrade PACKAGE=name" >&2; exit 2)
+	$(MAKE) lock LOCK_ARGS="--upgrade-package $(PACKAGE)"
+
+# CI's proof that `make demo` needs nothing but Python, its venv module and make: a minimal
+# Debian 12 root, a fresh clone of HEAD in it, `make demo` as an ordinary user (scripts/clean-root-demo).
+clean-root-demo:
+	@scripts/system-packages debootstrap=debootstrap bwrap=bubblewrap
+	scripts/clean-root-demo
 
 # The demo runs on the embedded SQLite database in var/ with DEBUG on (no secrets needed):
 # it builds the demo club (docs/demo-club.md), runs every scheduled job as a dry run, then
@@ -54,31 +95,31 @@ demo: venv
 
 # The whole suite on SQLite, then again on PostgreSQL (127.0.0.1:5432, or TEST_POSTGRES_URL).
 # PostgreSQL tests skip with the reason when it is unreachable; REQUIRE_POSTGRES=1 fails instead.
-test: venv tools
+test: dev tools system-packages
 	$(PY) -m pytest -m "not faults"
 	TEST_DB=postgres $(PY) -m pytest -m "not processes"
 	$(MAKE) faults
 
 # Benchmarks on PostgreSQL (127.0.0.1:5432): writes docs/benchmarks.md and its chart.
-bench: venv
+bench: dev
 	$(PY) -m utils.bench
 
 # Fault injection on real processes and real databases (PostgreSQL, SQLite, MariaDB).
-faults: venv
+faults: dev system-packages
 	$(PY) -m pytest -m faults
 
-lint: venv
+lint: dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	DEBUG=1 $(PY) manage.py check
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache build/test-artifacts
+	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .ruff_cache build/test-artifacts
 
 # docs/images/dashboard.png: the headless-Chromium test's screenshot of the dashboard (a week
 # of demo runs), copied from the test's artifacts directory.
-dashboard-screenshot: venv
+dashboard-screenshot: dev system-packages
 	rm -rf build/test-artifacts && mkdir -p build
 	$(PY) -m pytest -q utils/tests/test_dashboard.py -k chromium --basetemp=build/test-artifacts
 	mkdir -p docs/images
@@ -99,10 +140,12 @@ build:  ## build the image IMAGE:TAG
 push:  ## push IMAGE:TAG to its registry
 	docker push $(IMAGE):$(TAG)
 
+render: export DEBUG = 1
 render: venv  ## write k8s-cronjobs.yaml and k8s/cronjobs.yaml from the job registry
 	$(PY) manage.py render_cronjobs
 
-validate: venv  ## check the rendered files are current and every manifest is strictly valid
+validate: export DEBUG = 1
+validate: dev  ## check the rendered files are current and every manifest is strictly valid
 	$(PY) manage.py render_cronjobs --check
 	$(PY) manage.py validate_manifests
 
@@ -137,6 +180,7 @@ status:  ## CronJobs and recent Jobs, then the run history as the app sees it
 clean-jobs:  ## delete finished (succeeded) Jobs of the CronJobs
 	$(K) delete jobs --selector app.kubernetes.io/component=cronjob --field-selector status.successful=1
 
-security-scan: tools  ## checkov on k8s/, k8s-cronjobs.yaml and the Dockerfile (0 failed checks)
+security-scan: export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+security-scan: dev tools  ## checkov on k8s/, k8s-cronjobs.yaml and the Dockerfile (0 failed checks)
 	$(TOOLS)/bin/checkov --config-file .checkov.yaml --directory k8s
 	$(TOOLS)/bin/checkov --config-file .checkov.yaml --file k8s-cronjobs.yaml --file Dockerfile

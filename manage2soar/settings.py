@@ -34,11 +34,9 @@ class _Env(environ.Env):
     ENVIRON = _StrippedFileAwareMapping()
 
 
+# Only the process's environment: no file is read behind the operator's back (a development
+# checkout says DEBUG=1 on the command line, e.g. `export DEBUG=1`; see README.md).
 env = _Env()
-# A developer's checkout may keep settings in .env (`make venv` writes DEBUG=1 there); variables
-# set in the environment win. The image never has one (.dockerignore).
-if (BASE_DIR / ".env").is_file():
-    env.read_env(BASE_DIR / ".env")
 
 
 def optional_secret(key: str) -> str:
@@ -155,6 +153,11 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     _db["OPTIONS"].setdefault("timeout", 30)
 elif _db["ENGINE"] == "django.db.backends.mysql":
+    # Django's MySQL backend on PyMySQL, a pure-Python driver: installs from a wheel, where
+    # mysqlclient needs a compiler and the MariaDB client library.
+    import pymysql
+
+    pymysql.install_as_MySQLdb()
     # MariaDB has no partial unique indexes: Notification's "one live notification per key"
     # is kept there by the job lock alone (jobs update it with update_or_create).
     SILENCED_SYSTEM_CHECKS.append("models.W036")

