@@ -102,7 +102,7 @@ test: dev tools system-packages
 
 # Benchmarks on PostgreSQL (127.0.0.1:5432): writes docs/benchmarks.md and its chart.
 bench: dev
-	$(PY) -m utils.bench
+	$(PY) -m benchmarks
 
 # Fault injection on real processes and real databases (PostgreSQL, SQLite, MariaDB).
 faults: dev system-packages
@@ -121,7 +121,7 @@ clean:
 # of demo runs), copied from the test's artifacts directory.
 dashboard-screenshot: dev system-packages
 	rm -rf build/test-artifacts && mkdir -p build
-	$(PY) -m pytest -q utils/tests/test_dashboard.py -k chromium --basetemp=build/test-artifacts
+	$(PY) -m pytest -q operations/tests/test_dashboard.py -k chromium --basetemp=build/test-artifacts
 	mkdir -p docs/images
 	cp "$$(find build/test-artifacts -name dashboard.png | head -n 1)" docs/images/dashboard.png
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from utils.testing.databases import ScratchDatabase
-from utils.testing.processes import ManageProcess
-from utils.testing.smtp import SMTPServer
+from testsupport.databases import ScratchDatabase
+from testsupport.processes import ManageProcess
+from testsupport.smtp import SMTPServer
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

@@ -30,8 +30,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from logsheet.models import CREW_ROLES, Flight, Logsheet
 from members.models import Member
+from members.uploads import entropy_name
 from notifications.email import render_email
-from utils.uploads import entropy_name
 
 if TYPE_CHECKING:
     from django.core.mail import EmailMultiAlternatives

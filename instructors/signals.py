@@ -9,7 +9,7 @@ from django.dispatch import receiver
 
 from instructors.models import InstructionReport
 from instructors.services import refresh_late_sprs_notification
-from utils.clock import club_today
+from utils.clubtime import club_today
 
 
 @receiver(post_save, sender=InstructionReport, dispatch_uid="instructors.refresh_late_sprs_on_save")

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from logsheet.models import Glider, Towplane
-from utils.clock import club_today
+from utils.clubtime import club_today
 
 
 class AircraftRef(models.Model):

@@ -80,17 +80,23 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # From the bottom layer up (docs/architecture.md): the cron framework, the members, the
+    # notifications, the club apps and the operations around the jobs, the demo club on top.
     "utils",
     "members",
+    "notifications",
     "logsheet",
     "instructors",
     "duty_roster",
     "maintenance",
-    "notifications",
+    "operations",
+    "scheduler",
+    "deploy",
+    "demo",
 ]
 
 MIDDLEWARE = [
-    "utils.middleware.HealthCheckMiddleware",  # first: probes come by pod IP, not a host name
+    "operations.middleware.HealthCheckMiddleware",  # first: probes come by pod IP, not a host name
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -211,7 +217,7 @@ if GS_BUCKET_NAME:
             "bucket_name": GS_BUCKET_NAME,
             "project_id": env.str("GS_PROJECT_ID", default="") or None,
             "location": env.str("GS_LOCATION", default=""),  # a folder inside the bucket
-            # Unguessable names (utils/uploads.py) are the access control by default: plain links
+            # Unguessable names (members/uploads.py) are the access control by default: plain links
             # that don't expire. GS_QUERYSTRING_AUTH=1 signs them instead (GS_EXPIRATION seconds).
             "querystring_auth": env.bool("GS_QUERYSTRING_AUTH", default=False),
             "expiration": datetime.timedelta(seconds=env.int("GS_EXPIRATION", default=7 * 86400)),
@@ -241,7 +247,7 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 # Where the Twilio client sends its requests (a proxy, or a stand-in in tests); blank: Twilio's.
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="").rstrip("/")
-# Club-wide reports and job alerts (also used by utils.alerts).
+# Club-wide reports and job alerts (also used by operations.alerts).
 SLACK_WEBHOOK_URL = optional_secret("SLACK_WEBHOOK_URL")
 CHANNEL_TIMEOUT = env.float("CHANNEL_TIMEOUT", default=10.0)  # seconds for one Twilio or Slack request
 # No SMS between these local times of the member (their time zone, else the club's); blank: none.

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import path, re_path
 
-from utils import dashboard, views
+from operations import dashboard, views
 
 admin.autodiscover()
 

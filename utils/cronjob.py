@@ -21,11 +21,12 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.management.base import CommandParser
 from django.db import DatabaseError, connections, transaction
-from django.utils.module_loading import import_string
 
+from utils import signals
 from utils.cli import OneLineErrorsCommand, iso_date, positive_int
-from utils.clock import club_date, club_today
+from utils.clubtime import club_date, club_today
 from utils.cronlog import CronLogger, first_line, redact
+from utils.errors import JobStop, LeaseLost, UsageError, classify_database_error
 from utils.exitcodes import CronJobExit, ExitCode
 from utils.heartbeat import Heartbeat
 from utils.identity import Occurrence, current_occurrence, pod_id
@@ -34,14 +35,11 @@ from utils.models import CronJobLock, CronJobRun
 from utils.profiling import profiled
 from utils.runrecord import RunRecorder
 from utils.stopping import StopControl
-from utils.stops import JobStop, LeaseLost, UsageError, classify_database_error
 
 # positive_int and iso_date are re-exported: commands take them from here with the base.
 __all__ = ["BaseCronJobCommand", "iso_date", "positive_int"]
 
 Outcome = tuple[str, int, str]  # (run status, exit code, one line)
-# Where the club calendar lives: a function (day) -> a closure with a ``reason``, or None.
-CLOSURE_LOOKUP = "duty_roster.closures.closure_on"
 
 
 class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
@@ -335,7 +333,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
             self.logger.context["run_id"] = self.run.pk
             self.log("lock_acquired", f"Acquired lock for pod: {self.pod_id}")
             self._start_heartbeat()
-            self._observe("run_started")
+            self._observe(signals.run_started)
             self._execute(args, options)
             status, code, message = self._result()
         except BaseException as exc:  # noqa: BLE001 - every way out maps to one line
@@ -343,7 +341,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         duration = time.monotonic() - started
         if self.run is not None:
             self._best_effort(self._finish_run, status, code, message, duration)
-            self._observe("run_finished", status, message, duration)
+            self._observe(signals.run_finished, status=status, message=message, duration=duration)
         return status, code, message, duration
 
     def _execute(self, args: tuple[Any, ...], options: dict[str, Any]) -> None:
@@ -415,7 +413,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         if not self.skip_on_closed_days or options.get("ignore_closures"):
             return None
         day = self.closure_day(options)
-        closure = import_string(CLOSURE_LOOKUP)(day)
-        if closure is None:
+        reason = signals.closed_reason(self, day)
+        if reason is None:
             return None
-        return f"Club closed on {day} ({closure.reason}): nothing done (--ignore-closures runs it anyway)"
+        return f"Club closed on {day} ({reason}): nothing done (--ignore-closures runs it anyway)"

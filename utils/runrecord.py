@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING, Any
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
+from utils.cronlog import first_line
+from utils.errors import classify_database_error
 from utils.exitcodes import ExitCode
 from utils.models import CronJobRun
-from utils.stops import classify_database_error
 
 if TYPE_CHECKING:
     from collections import Counter
+
+    from django.dispatch import Signal
 
     from utils.identity import Occurrence
 
@@ -81,14 +84,13 @@ class RunRecorder:
             exit_code=code,
         )
 
-    def _observe(self, hook: str, *args: Any) -> None:
-        """Monitors and failure alerts (utils.observability): never the run's outcome."""
-        try:
-            from utils import observability
-
-            getattr(observability, hook)(self, *args)
-        except Exception as exc:  # noqa: BLE001 - monitoring must never fail the job
-            self.log_warning(f"Monitoring hook {hook} failed: {type(exc).__name__}: {exc}")
+    def _observe(self, signal: Signal, **kwargs: Any) -> None:
+        """Tell the receivers of ``run_started``/``run_finished`` (utils.signals); a receiver
+        that fails is one warning line, never the run's outcome."""
+        for receiver, result in signal.send_robust(sender=type(self), job=self, **kwargs):
+            if isinstance(result, Exception):
+                name = getattr(receiver, "__qualname__", repr(receiver))
+                self.log_warning(f"{name} failed: {type(result).__name__}: {first_line(result, '')}")
 
     def _best_effort(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         """Bookkeeping after a failure must not hide the failure: retry once on a new connection."""

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from utils.errors import Interrupted, JobStop, LeaseLost, TimedOut, classify_database_error
 from utils.heartbeat import Heartbeat
 from utils.locking import Lease
-from utils.stops import Interrupted, JobStop, LeaseLost, TimedOut, classify_database_error
 
 
 class StopControl:

@@ -16,10 +16,10 @@ from duty_roster.tests.factories import DutyAssignmentFactory
 from logsheet.tests.factories import AirfieldFactory
 from members.tests.factories import MemberFactory
 from notifications.models import Delivery
+from testsupport.commands import run_command
+from testsupport.smtp import SMTPServer
 from utils.management.commands import test_cronjob as demo_job
 from utils.models import CronJobLock, CronJobRun
-from utils.testing.commands import run_command
-from utils.testing.smtp import SMTPServer
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from logsheet.tests.factories import AirfieldFactory
 from members.models import Member
 from members.tests.factories import MemberFactory
 from notifications.models import Delivery, Notification
-from utils.testing.commands import run_command
-from utils.testing.smtp import SMTPServer
+from testsupport.commands import run_command
+from testsupport.smtp import SMTPServer
 
 pytestmark = pytest.mark.django_db
 

@@ -19,9 +19,9 @@ from maintenance.tests.factories import MaintenanceDeadlineFactory, MaintenanceI
 from members.models import Member
 from members.tests.factories import MemberFactory
 from notifications.models import Delivery
-from notifications.testing import FakeTwilio
-from utils.testing.commands import run_command
-from utils.testing.smtp import SMTPServer
+from testsupport.commands import run_command
+from testsupport.notifications import FakeTwilio
+from testsupport.smtp import SMTPServer
 
 pytestmark = pytest.mark.django_db
 

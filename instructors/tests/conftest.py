@@ -1,6 +1,6 @@
-"""The loopback Twilio and Slack stand-ins (notifications.testing) for this app's tests."""
+"""The loopback Twilio and Slack stand-ins (testsupport.notifications) for this app's tests."""
 
-from notifications.testing import (  # noqa: F401
+from testsupport.notifications import (  # noqa: F401
     fast_retries,
     slack_server,
     slack_settings,

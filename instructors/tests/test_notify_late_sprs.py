@@ -29,11 +29,11 @@ from logsheet.tests.factories import AirfieldFactory, FlightFactory
 from members.models import Member
 from members.tests.factories import MemberFactory
 from notifications.models import Delivery, Notification
-from notifications.testing import FakeTwilio
+from testsupport.commands import run_command
+from testsupport.notifications import FakeTwilio
+from testsupport.smtp import SMTPServer
 from utils.exitcodes import ExitCode
 from utils.models import CronJobRun
-from utils.testing.commands import run_command
-from utils.testing.smtp import SMTPServer
 
 pytestmark = pytest.mark.django_db
 

@@ -18,10 +18,10 @@ from logsheet.tests.factories import AirfieldFactory, LogsheetFactory
 from members.models import Member
 from members.tests.factories import MemberFactory
 from notifications.models import Delivery, Notification
+from testsupport.commands import run_command
+from testsupport.smtp import SMTPServer
 from utils.exitcodes import ExitCode
 from utils.models import CronJobRun
-from utils.testing.commands import run_command
-from utils.testing.smtp import SMTPServer
 
 pytestmark = pytest.mark.django_db
 

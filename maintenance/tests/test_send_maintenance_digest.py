@@ -23,10 +23,10 @@ from maintenance.tests.factories import (
 from members.models import Member
 from members.tests.factories import MemberFactory
 from notifications.models import Delivery, NoticeKind
-from notifications.testing import FakeSlack
+from testsupport.commands import run_command
+from testsupport.notifications import FakeSlack
+from testsupport.smtp import SMTPServer
 from utils.exitcodes import ExitCode
-from utils.testing.commands import run_command
-from utils.testing.smtp import SMTPServer
 
 pytestmark = pytest.mark.django_db
 

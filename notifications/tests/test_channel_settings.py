@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from utils.testing.databases import manage_env, run_manage
+from testsupport.databases import manage_env, run_manage
 
 PRINT = (
     "from django.conf import settings as s; "

@@ -14,11 +14,11 @@ import time_machine
 from members.models import Member
 from members.tests.factories import MemberFactory
 from notifications.models import Delivery, NoticeKind, OptOut
-from notifications.testing import FakeSlack, FakeTwilio
 from notifications.tests.jobs import ANN_PHONE, BOB_PHONE, BriefingJob, HurriedBriefingJob
+from testsupport.commands import run_command
+from testsupport.notifications import FakeSlack, FakeTwilio
+from testsupport.smtp import SMTPServer, free_port
 from utils.exitcodes import ExitCode
-from utils.testing.commands import run_command
-from utils.testing.smtp import SMTPServer, free_port
 
 pytestmark = pytest.mark.django_db
 

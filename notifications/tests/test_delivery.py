@@ -14,11 +14,11 @@ from members.tests.factories import MemberFactory
 from notifications.delivery import Notice, Outbox, member_key
 from notifications.email import render_email
 from notifications.models import Delivery
+from testsupport.commands import run_command
+from testsupport.smtp import SMTPServer
 from utils.cronjob import BaseCronJobCommand
 from utils.exitcodes import ExitCode
 from utils.models import CronJobLock
-from utils.testing.commands import run_command
-from utils.testing.smtp import SMTPServer
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +111,7 @@ def test_one_recipients_failure_is_counted_and_does_not_stop_the_others(
 def test_a_notice_left_pending_by_a_dead_run_is_sent_with_its_message_id(
     smtp_settings: SMTPServer, members: list[Member]
 ) -> None:
-    from utils.clock import club_today
+    from utils.clubtime import club_today
 
     Delivery.objects.create(
         job_name="greeting_job",

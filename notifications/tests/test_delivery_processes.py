@@ -15,11 +15,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from notifications.testing import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from testsupport.databases import ScratchDatabase, manage_env, run_manage
+from testsupport.notifications import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from testsupport.processes import ManageProcess
+from testsupport.smtp import SMTPServer
 from utils.exitcodes import ExitCode
-from utils.testing.databases import ScratchDatabase, manage_env, run_manage
-from utils.testing.processes import ManageProcess
-from utils.testing.smtp import SMTPServer
 
 pytestmark = pytest.mark.processes
 
@@ -37,7 +37,7 @@ for model in (Delivery, DutyAssignment, Flight, Logsheet, Airfield, Member):
 from duty_roster.tests.factories import DutyAssignmentFactory
 from logsheet.tests.factories import AirfieldFactory, FlightFactory, LogsheetFactory
 from members.tests.factories import MemberFactory
-from utils.clock import club_today
+from utils.clubtime import club_today
 ann = MemberFactory(username="ann", first_name="Ann", last_name="Alpha", phone="{ANN}", sms_opt_in=True)
 bob = MemberFactory(username="bob", first_name="Bob", last_name="Bravo", phone="{BOB}", sms_opt_in=True)
 field = AirfieldFactory(identifier="KFRR", name="Front Royal")

@@ -15,12 +15,12 @@ from notifications.delivery import Notice, Outbox, member_key
 from notifications.email import render_email
 from notifications.ledger import IN_FLIGHT_SECONDS
 from notifications.models import Delivery
-from utils.alerts import AlertSender
+from operations.alerts import AlertSender
+from testsupport.commands import run_command
+from testsupport.smtp import SMTPServer
 from utils.cronjob import BaseCronJobCommand
 from utils.exitcodes import ExitCode
 from utils.models import CronJobRun
-from utils.testing.commands import run_command
-from utils.testing.smtp import SMTPServer
 
 pytestmark = pytest.mark.django_db
 

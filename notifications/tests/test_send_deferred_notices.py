@@ -13,11 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from members.models import Member
 from members.tests.factories import MemberFactory
 from notifications.models import Delivery, NoticeKind
-from notifications.testing import FakeTwilio
 from notifications.tests.jobs import ANN_PHONE, BriefingJob
+from testsupport.commands import CommandResult, run_command
+from testsupport.notifications import FakeTwilio
+from testsupport.smtp import SMTPServer
 from utils.exitcodes import ExitCode
-from utils.testing.commands import CommandResult, run_command
-from utils.testing.smtp import SMTPServer
 
 pytestmark = pytest.mark.django_db
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from django.db.models.functions import Now
 
+from testsupport.commands import run_command
 from utils.cronjob import BaseCronJobCommand
+from utils.errors import UsageError
 from utils.exitcodes import ExitCode
 from utils.models import CronJobLock, CronJobRun
-from utils.stops import UsageError
-from utils.testing.commands import run_command
 
 pytestmark = pytest.mark.django_db
 

@@ -119,7 +119,7 @@ def test_an_acquire_does_not_wait_for_a_holder_stuck_in_a_transaction() -> None:
 
     import psycopg2
 
-    from utils.testing.databases import ScratchDatabase, manage_env, run_manage
+    from testsupport.databases import ScratchDatabase, manage_env, run_manage
 
     database = ScratchDatabase("postgres").create()
     try:

@@ -10,9 +10,9 @@ from django.db import connection
 from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
 
+from testsupport.commands import run_command
 from utils.exitcodes import ExitCode
 from utils.models import CronJobLock, CronJobRun
-from utils.testing.commands import run_command
 
 pytestmark = pytest.mark.django_db
 
@@ -85,8 +85,8 @@ def test_cron_status_queries_do_not_grow_with_the_history() -> None:
 
 
 def test_release_leaves_a_lock_that_changed_hands_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
+    from operations.status import HeldLock
     from utils.management.commands import cron_locks
-    from utils.status import HeldLock
 
     CronJobLock.objects.acquire("notify_late_sprs", "pod-b", 60)
     seen = HeldLock(

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
+from testsupport.databases import ScratchDatabase, manage_env, run_manage
+from testsupport.processes import ManageProcess
 from utils.exitcodes import ExitCode
-from utils.testing.databases import ScratchDatabase, manage_env, run_manage
-from utils.testing.processes import ManageProcess
 
 pytestmark = pytest.mark.processes
 

@@ -19,9 +19,9 @@ from duty_roster.adhoc import (
 )
 from duty_roster.emails_adhoc import ad_hoc_expired_email
 from notifications.delivery import Notice, Outbox, member_key
-from utils.clock import club_today, club_tomorrow
+from utils.clubtime import club_today, club_tomorrow
 from utils.cronjob import BaseCronJobCommand, iso_date
-from utils.stops import UsageError
+from utils.errors import UsageError
 
 
 class Command(BaseCronJobCommand):

@@ -21,9 +21,9 @@ from duty_roster.delinquency import (
 from members.models import Member
 from notifications.delivery import Notice, Outbox, member_key, slack_notice
 from utils.cli import non_negative_int, positive_int
-from utils.clock import club_today
+from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand
-from utils.stops import UsageError
+from utils.errors import UsageError
 
 MAX_MONTHS = 1200  # a hundred years: beyond that the dates themselves run out
 

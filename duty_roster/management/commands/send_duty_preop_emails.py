@@ -9,7 +9,7 @@ from django.utils import timezone
 from duty_roster.emails_preop import BriefingEmails, preop_sms
 from duty_roster.preop import JOB_NAME, PREOP_KIND, day_briefing
 from notifications.delivery import Notice, Outbox, member_key
-from utils.clock import club_tomorrow
+from utils.clubtime import club_tomorrow
 from utils.cronjob import BaseCronJobCommand, iso_date
 
 

@@ -28,9 +28,9 @@ from instructors.services import (
 from members.models import Member
 from notifications.delivery import Notice, Outbox, member_key
 from notifications.inapp import sync_notifications
-from utils.clock import club_today
+from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
-from utils.stops import UsageError
+from utils.errors import UsageError
 
 
 class Command(BaseCronJobCommand):

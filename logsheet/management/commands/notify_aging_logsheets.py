@@ -18,7 +18,7 @@ from logsheet.services import (
 )
 from notifications.delivery import Notice, Outbox, member_key
 from notifications.inapp import sync_notifications
-from utils.clock import club_today
+from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
 
 

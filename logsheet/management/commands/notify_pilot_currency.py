@@ -15,7 +15,7 @@ from members.models import Member
 from notifications.delivery import Notice, Outbox, member_key
 from utils.cli import non_negative_int, positive_int
 from utils.cronjob import BaseCronJobCommand
-from utils.stops import UsageError
+from utils.errors import UsageError
 
 MAX_DAYS = 3660
 

@@ -10,9 +10,9 @@ from django.core.management.base import CommandParser
 from maintenance.emails import DigestEmails, maintenance_digest_slack_text
 from maintenance.services import DigestRecipient, MaintenanceDigest, build_digest, digest_recipients
 from notifications.delivery import Notice, Outbox, member_key, slack_notice
-from utils.clock import club_today
+from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
-from utils.stops import UsageError
+from utils.errors import UsageError
 
 MAX_DEADLINE_DAYS = 3660  # ten years is a planning horizon; more is a typo
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from operations.status import format_age, held_locks
 from utils.exitcodes import ExitCode
 from utils.models import CronJobLock
-from utils.status import format_age, held_locks
 
 
 class Command(BaseCommand):

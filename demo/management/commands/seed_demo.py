@@ -1,0 +1,64 @@
+"""``manage.py seed_demo``: build the deterministic demo club (see docs/demo-club.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from demo.club import MAX_SCALE, build_demo_club
+from demo.reset import ClubNotEmpty
+from demo.summary import summary_lines
+from utils.cli import OneLineErrorsCommand, iso_date, positive_int
+from utils.clubtime import club_today
+from utils.exitcodes import ExitCode
+
+
+class Command(OneLineErrorsCommand):
+    help = (
+        "Build a deterministic demo club: members, a year of flying, the duty roster and maintenance, "
+        "with known findings for every scheduled job. Same --seed, --scale and --today: same data."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--scale",
+            type=positive_int,
+            default=1,
+            help=f"Copies of the 75-member club to build (1-{MAX_SCALE}); findings multiply. Default 1.",
+        )
+        parser.add_argument("--seed", type=int, default=1, help="Random seed. Default 1.")
+        parser.add_argument(
+            "--today",
+            type=iso_date,
+            help="The day the data is built around (YYYY-MM-DD). Default: the club's today.",
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Delete all club data first (members except superusers), in the same transaction.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        scale = options["scale"]
+        if scale > MAX_SCALE:
+            raise CommandError(f"--scale {scale} is more than {MAX_SCALE}", returncode=ExitCode.USAGE)
+
+        def progress(done: int, total: int) -> None:
+            if options["verbosity"] >= 2 and (done % 10 == 0 or done == total):
+                self.stdout.write(f"  {done}/{total} sections built")
+
+        try:
+            club = build_demo_club(
+                scale=scale,
+                seed=options["seed"],
+                today=options["today"] or club_today(),
+                reset=options["reset"],
+                progress=progress,
+            )
+        except ClubNotEmpty as exc:
+            raise CommandError(
+                f"the database already holds club data ({exc}); nothing changed. Use --reset to replace it.",
+                returncode=ExitCode.USAGE,
+            ) from None
+        self.stdout.write("\n".join(summary_lines(club)))

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from operations.models import CronJobDailyStats, CronJobHourlyStats
+
+
+class _StatsAdmin(admin.ModelAdmin):
+    """Rollups are written by aggregate_cron_analytics only."""
+
+    list_filter = ("job_name",)
+    readonly_fields = ()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(CronJobDailyStats)
+class CronJobDailyStatsAdmin(_StatsAdmin):
+    list_display = (
+        "day",
+        "job_name",
+        "runs",
+        "succeeded",
+        "failed",
+        "success_rate",
+        "duration_p50",
+        "duration_p95",
+    )
+    date_hierarchy = "day"
+
+
+@admin.register(CronJobHourlyStats)
+class CronJobHourlyStatsAdmin(_StatsAdmin):
+    list_display = (
+        "hour",
+        "job_name",
+        "runs",
+        "succeeded",
+        "failed",
+        "success_rate",
+        "duration_p50",
+        "duration_p95",
+    )
+    date_hierarchy = "hour"

@@ -1,0 +1,223 @@
+"""Alerts without Prometheus: an email to the site admins (and Slack when configured).
+
+Alerts take the same never-twice path as every notice (``notifications.delivery.Outbox``), so
+each problem is reported once, whoever notices it first - the failing run itself or
+``cron_status --check --notify`` - and a retried pod or a rerun sends nothing again. The ledger
+keys a problem by the job and:
+
+- a failure streak: ``failure_streak:<id of the streak's first failed run>``, on that run's day;
+- an overdue slot: ``overdue:<slot in UTC>``, on the slot's day;
+- a slow run: ``slow:<run id>``, on the run's day.
+
+An alert that can't be sent is logged and recorded ``failed`` in the ledger; it never changes
+the exit code of the job it is about.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from operations import health
+from utils.clubtime import club_date, club_time_text, club_today
+from utils.models import CronJobRun
+
+if TYPE_CHECKING:
+    from operations.status import JobStatus
+    from utils.cronjob import BaseCronJobCommand
+
+# The notice kind whose channels (admin-editable) alerts follow.
+ALERT_KIND = "job_failure"
+
+
+class AlertSender:
+    """What ``Outbox`` needs of a job, for alerts sent on behalf of ``job_name``.
+
+    The alert is outside the job's work: it has its own counts (the failed run's summary is
+    already recorded), is never a dry run, and needs no fence (it writes only the ledger).
+    """
+
+    dry_run = False
+    resend = False
+    max_execution_time = None  # retries of an alert are bounded by the retry policy alone
+
+    def __init__(self, job_name: str, run: CronJobRun | None, log: Callable[[str, str], None]) -> None:
+        # The ledger's job: alerts about a job are kept apart from the job's own notices, so its
+        # next run (which holds the job's lock) never takes over an alert being sent meanwhile.
+        self.job_name = f"alerts:{job_name}"
+        self.run = run
+        self.summary: Counter[str] = Counter()
+        self._log = log
+
+    @property
+    def occurrence_day(self) -> datetime.date:
+        return club_today()
+
+    def checkpoint(self) -> None:
+        """Alerts are sent after the job stopped: nothing to stop for."""
+
+    def remaining_time(self) -> None:
+        return None
+
+    @contextmanager
+    def no_hard_stop(self) -> Iterator[None]:
+        yield
+
+    def log_warning(self, message: str) -> None:
+        self._log("warning", message)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        with transaction.atomic():
+            yield
+
+    def log(self, event: str, message: str, *, min_verbosity: int = 1, **fields: Any) -> None:
+        if min_verbosity <= 1:
+            self._log(event, message)
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.summary[key] += n
+
+
+@dataclass(frozen=True)
+class Alert:
+    job_name: str
+    kind: str  # the ledger's kind: what makes this problem one notice
+    day: datetime.date
+    headline: str  # "notify_late_sprs failed 2 times in a row"
+    details: list[str]
+    run: CronJobRun | None = None
+
+
+def send_alert(alert: Alert, log: Callable[[str, str], None]) -> Counter[str]:
+    """Email each site admin and post to Slack, each once; return the counts (sent, failed...)."""
+    from notifications.channels import slack_escape
+    from notifications.delivery import SLACK_RECIPIENT, Notice, Outbox
+    from notifications.email import render_email
+
+    sender = AlertSender(alert.job_name, alert.run, log)
+    admins = [address for _, address in settings.ADMINS]
+    if not admins and not settings.SLACK_WEBHOOK_URL:
+        log("warning", f"No ADMIN_EMAILS or SLACK_WEBHOOK_URL: nobody to tell that {alert.headline}")
+        sender.count("no_recipient")
+        return sender.summary
+    context = {
+        "alert": alert,
+        "dashboard_url": f"{settings.SITE_URL}/cron/",
+        "club_time": timezone.get_current_timezone_name(),
+    }
+    with Outbox(sender) as outbox:  # type: ignore[arg-type]
+        for address in admins:
+            email = render_email("operations/email/job_alert", [address], context)
+            notice = Notice(
+                alert.kind, address, f"site admin {address}", email, day=alert.day, kind_key=ALERT_KIND
+            )
+            outbox.deliver(notice)
+        if settings.SLACK_WEBHOOK_URL:
+            lines = [f":rotating_light: {settings.CLUB_NAME}: {alert.headline}", *alert.details]
+            text = "\n".join(slack_escape(line) for line in lines)
+            notice = Notice(
+                alert.kind, SLACK_RECIPIENT, "Slack", slack=text, day=alert.day, kind_key=ALERT_KIND
+            )
+            outbox.deliver(notice)
+    return sender.summary
+
+
+def failure_streak_alert(job_name: str, threshold: int) -> Alert | None:
+    """The alert for ``job_name``'s current failure streak, if it is ``threshold`` long or more."""
+    from operations.status import failure_streaks
+
+    streak = failure_streaks(job_name).get(job_name)
+    if streak is None or streak.failures < threshold:
+        return None
+    last = (
+        CronJobRun.objects.filter(job_name=job_name, status__in=("failed", "timed_out"))
+        .order_by("-started_at")
+        .first()
+    )
+    details = [f"The first failure of this streak started at {club_time_text(streak.first_at)} (club time)."]
+    if last is not None:
+        details.append(f"Last failure ({last.status}, run {last.pk}): {last.error or '-'}")
+    return Alert(
+        job_name=job_name,
+        kind=f"failure_streak:{streak.first_run_id}",
+        day=club_date(streak.first_at),
+        headline=f"{job_name} failed {streak.failures} times in a row",
+        details=details,
+        run=last,
+    )
+
+
+def alert_after_failed_run(job: BaseCronJobCommand) -> None:
+    """Called when a run of ``job`` ended failed or timed out: tell the admins once per streak."""
+    alert = failure_streak_alert(job.job_name, settings.CRONJOB_ALERT_AFTER_FAILURES)
+    if alert is None:
+        return
+    counts = send_alert(alert, job.log)
+    if counts["failed"]:
+        job.log_warning(f"{counts['failed']} alert(s) about {alert.headline} could not be sent")
+
+
+def problem_alerts(status: JobStatus, threshold: int) -> list[Alert]:
+    """One alert per problem of ``status``: overdue, failing, slow."""
+    alerts = []
+    name = status.job_name
+    if status.overdue is not None:
+        slot = status.overdue.slot
+        last = f"{club_time_text(status.last_ran_at)} (club time)" if status.last_ran_at else "never"
+        alerts.append(
+            Alert(
+                job_name=name,
+                kind=f"overdue:{slot.astimezone(datetime.UTC):%Y%m%dT%H%MZ}",
+                day=club_date(slot),
+                headline=f"{name} is overdue: no run for its {club_time_text(slot)} slot",
+                details=[
+                    f"Schedule: {status.schedule} ({status.timezone}); the run was due by "
+                    f"{club_time_text(status.overdue.due_at)} (club time).",
+                    f"Last run that counted: {last}.",
+                ],
+            )
+        )
+    if status.failing(threshold):
+        alert = failure_streak_alert(name, threshold)
+        if alert is not None:
+            alerts.append(alert)
+    if status.slow:
+        running_slow = health.is_slow(status.running_for, status.deadline)
+        run = status.last_run if running_slow else status.last_finished
+        if run is not None:
+            alerts.append(
+                Alert(
+                    job_name=name,
+                    kind=f"slow:{run.pk}",
+                    day=club_date(run.started_at),
+                    headline=f"{name} is slow: {status.slowness()}",
+                    details=[f"Run {run.pk} started at {club_time_text(run.started_at)} (club time)."],
+                    run=run,
+                )
+            )
+    return alerts
+
+
+def notify_problems(statuses: list[JobStatus], threshold: int) -> list[str]:
+    """Alert about every problem (``cron_status --check --notify``); return the log lines."""
+    lines: list[str] = []
+
+    def log(event: str, message: str) -> None:
+        emoji = {"sent": "📧", "failed": "⚠️", "warning": "⚠️"}.get(event, "ℹ️")
+        lines.append(f"{emoji} {message}")
+
+    for status in statuses:
+        for alert in problem_alerts(status, threshold):
+            counts = send_alert(alert, log)
+            if not counts["sent"] and not counts["failed"] and counts["already_sent"]:
+                lines.append(f"ℹ️ Already told the admins: {alert.headline}")
+    return lines

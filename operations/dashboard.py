@@ -1,0 +1,142 @@
+"""The staff dashboard of the scheduled jobs: status badges and server-rendered SVG charts.
+
+One page, no JavaScript: the table comes from ``operations.status.job_statuses()`` and the charts
+from the daily rollups of the last 30 whole UTC days (``aggregate_cron_analytics``), a fixed
+number of queries whatever the size of the history.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from operations.models import CronJobDailyStats
+from operations.status import JobStatus, format_age, job_statuses
+
+DAYS = 30
+WIDTH, HEIGHT, PAD = 180, 44, 2
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    title: str
+
+
+@dataclass
+class Chart:
+    """An SVG chart's shapes, in the chart's own coordinates (WIDTH x HEIGHT)."""
+
+    label: str
+    bars: list[Bar] = field(default_factory=list)
+    lines: list[tuple[str, str, str]] = field(default_factory=list)  # (points, css class, legend)
+    width: int = WIDTH
+    height: int = HEIGHT
+
+
+def _x(index: int) -> float:
+    return PAD + index * (WIDTH - 2 * PAD) / DAYS
+
+
+def success_chart(days: list[datetime.date], rows: dict[datetime.date, dict[str, Any]]) -> Chart:
+    chart = Chart(label="success rate per day")
+    slot = (WIDTH - 2 * PAD) / DAYS
+    for index, day in enumerate(days):
+        row = rows.get(day)
+        rate = row["success_rate"] if row else None
+        if rate is None:
+            chart.bars.append(Bar(_x(index), HEIGHT - 2, slot - 1, 2, "none", f"{day}: no runs"))
+            continue
+        height = max(2.0, rate * (HEIGHT - PAD))
+        css = "good" if rate >= 0.999 else "warn" if rate >= 0.5 else "bad"
+        title = f"{day}: {rate:.0%} of {row['runs']} run(s) succeeded"
+        chart.bars.append(Bar(_x(index), HEIGHT - height, slot - 1, height, css, title))
+    return chart
+
+
+def duration_chart(days: list[datetime.date], rows: dict[datetime.date, dict[str, Any]]) -> Chart:
+    peak = max((r["duration_p95"] or 0 for r in rows.values()), default=0) or 1.0
+    chart = Chart(label=f"duration per day (top {peak:.2f}s)" if rows else "duration per day (no runs)")
+    slot = (WIDTH - 2 * PAD) / DAYS
+    for key, css in (("duration_p50", "p50"), ("duration_p95", "p95")):
+        points = []
+        for index, day in enumerate(days):
+            value = rows.get(day, {}).get(key)
+            if value is not None:
+                y = HEIGHT - PAD - value / peak * (HEIGHT - 2 * PAD)
+                points.append(f"{_x(index) + slot / 2:.1f},{y:.1f}")
+        if points:
+            chart.lines.append((" ".join(points), css, key.removeprefix("duration_")))
+    return chart
+
+
+def badge(status: JobStatus) -> tuple[str, str]:
+    """(css class, text) of the job's status badge."""
+    threshold = settings.CRONJOB_ALERT_AFTER_FAILURES
+    if status.failing(threshold):
+        return "bad", f"failing ×{status.consecutive_failures}"
+    if status.overdue is not None:
+        return "bad", "overdue"
+    if status.slow:
+        return "warn", "slow"
+    if status.running_for is not None:
+        return "info", "running"
+    if status.last_run is None:
+        return "none", "never ran"
+    return "good", "ok"
+
+
+def job_rows(now: datetime.datetime) -> list[dict[str, Any]]:
+    statuses = job_statuses(now)
+    today = now.date()
+    days = [today - datetime.timedelta(days=DAYS - i) for i in range(DAYS)]
+    daily: dict[str, dict[datetime.date, dict[str, Any]]] = {}
+    for row in CronJobDailyStats.objects.filter(day__gte=days[0], day__lt=today).values(
+        "job_name", "day", "runs", "success_rate", "duration_p50", "duration_p95"
+    ):
+        daily.setdefault(row["job_name"], {})[row["day"]] = row
+    rows = []
+    for status in statuses:
+        css, text = badge(status)
+        finished = status.last_finished
+        history = daily.get(status.job_name, {})
+        rows.append(
+            {
+                "status": status,
+                "badge_css": css,
+                "badge": text,
+                "last_duration": f"{finished.duration_seconds:.2f}s"
+                if finished and finished.duration_seconds is not None
+                else "-",
+                "deadline": format_age(status.deadline) if status.deadline else "-",
+                "lock": f"{status.lock.holder} for {format_age(status.lock.age)}" if status.lock else "-",
+                "charts": [success_chart(days, history), duration_chart(days, history)],
+            }
+        )
+    return rows
+
+
+@staff_member_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    rows = job_rows(now)
+    context = {
+        "rows": rows,
+        "attention": [row for row in rows if row["badge_css"] in ("bad", "warn")],
+        "now": now,
+        "days": DAYS,
+        "threshold": settings.CRONJOB_ALERT_AFTER_FAILURES,
+        "club_name": settings.CLUB_NAME,
+    }
+    return render(request, "operations/dashboard.html", context)

@@ -1,0 +1,181 @@
+"""Operator command: per scheduled job, the last run, its result and duration, and the lock.
+
+``--check`` turns it into a dead-man's switch: exit 1 when a job is overdue or has failed
+``--failures`` times in a row, so it can run as a CronJob of its own and page someone;
+``--notify`` also emails the site admins about each problem, once (docs/monitoring.md).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from operations.status import JobStatus, format_age, job_statuses
+from utils.clubtime import club_time_text
+from utils.cronjob import positive_int
+from utils.exitcodes import ExitCode
+
+BADGE = {
+    "succeeded": "✅",
+    "failed": "❌",
+    "timed_out": "⏱️",
+    "interrupted": "🛑",
+    "skipped": "⏸️",
+    "running": "🏃",
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Show every scheduled job's schedule, next and last run, result, duration, lock holder, "
+        "consecutive failures and whether it is overdue; --check exits 1 when one needs attention."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("jobs", nargs="*", metavar="JOB", help="Only these jobs (default: every job).")
+        parser.add_argument("--json", action="store_true", help="One JSON document for machines.")
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="Exit 1 when a job is overdue or has failed --failures times in a row (slow jobs "
+            "are listed as warnings).",
+        )
+        parser.add_argument(
+            "--failures",
+            type=positive_int,
+            default=None,
+            help="Consecutive failures that count as a problem (default CRONJOB_ALERT_AFTER_FAILURES, 2).",
+        )
+        parser.add_argument(
+            "--notify",
+            action="store_true",
+            help="With --check: email the site admins (and Slack) about each problem, once.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        threshold = options["failures"] or settings.CRONJOB_ALERT_AFTER_FAILURES
+        if options["notify"] and not options["check"]:
+            raise CommandError("--notify needs --check", returncode=ExitCode.USAGE)
+        statuses = job_statuses()
+        if options["jobs"]:
+            unknown = sorted(set(options["jobs"]) - {s.job_name for s in statuses})
+            if unknown:
+                raise CommandError(f"unknown job(s): {', '.join(unknown)}", returncode=ExitCode.USAGE)
+            statuses = [s for s in statuses if s.job_name in options["jobs"]]
+        if options["json"]:
+            self.stdout.write(json.dumps([as_dict(s, threshold) for s in statuses], indent=2, default=str))
+        else:
+            self.stdout.write(
+                f"{'JOB':<26} {'SCHEDULE':<13} {'LAST RUN (club time)':<22} {'RESULT':<14} {'DURATION':>9}  "
+                f"{'NEXT RUN (club time)':<22} {'TZ':<16} {'FAILS':>5}  {'HEALTH':<20} LOCK"
+            )
+            for status in statuses:
+                self.stdout.write(format_row(status, threshold))
+        if options["check"]:
+            self.report_problems(statuses, threshold, notify=options["notify"], quiet=options["json"])
+
+    def report_problems(
+        self, statuses: list[JobStatus], threshold: int, *, notify: bool, quiet: bool
+    ) -> None:
+        failing = [s for s in statuses if s.overdue is not None or s.failing(threshold)]
+        slow = [s for s in statuses if s.slow]
+        if not quiet:
+            self.stdout.write("")
+            for status in statuses:
+                for line in problem_lines(status, threshold):
+                    self.stdout.write(line)
+            if not failing and not slow:
+                scheduled = sum(1 for s in statuses if s.spec is not None)
+                self.stdout.write(f"✅ All {scheduled} scheduled jobs ran on time without repeated failures")
+        if notify:
+            from operations.alerts import notify_problems
+
+            for line in notify_problems(statuses, threshold):
+                self.stdout.write(line)
+        if failing:
+            names = ", ".join(s.job_name for s in failing)
+            raise CommandError(f"{len(failing)} job(s) need attention: {names}", returncode=ExitCode.FAILED)
+
+
+def _club(moment: datetime.datetime | None) -> str:
+    return club_time_text(moment) if moment else "-"
+
+
+def problem_lines(status: JobStatus, threshold: int) -> list[str]:
+    lines = []
+    name = status.job_name
+    if status.overdue is not None:
+        lines.append(
+            f"❌ {name} is overdue: no run for its slot at {_club(status.overdue.slot)} "
+            f"(due by {_club(status.overdue.due_at)}, club time)"
+        )
+    if status.failing(threshold) and status.streak is not None:
+        since = _club(status.streak.first_at)
+        lines.append(f"❌ {name} failed {status.streak.failures} times in a row (since {since})")
+    if status.slow:
+        lines.append(f"⚠️ {name} is slow: {status.slowness()}")
+    return lines
+
+
+def format_row(status: JobStatus, threshold: int = 2) -> str:
+    run = status.last_run
+    if run is None:
+        when, result, duration = "never", "-", "-"
+    else:
+        when = club_time_text(run.started_at)
+        result = f"{BADGE.get(run.status, '')} {run.status}"
+        duration = f"{run.duration_seconds:.2f}s" if run.duration_seconds is not None else "-"
+    lock = "-"
+    if status.lock is not None:
+        state = "expired" if status.lock.expired else "held"
+        lock = f"{state} by {status.lock.holder} for {format_age(status.lock.age)}"
+    next_run = _club(status.next_run)
+    health = ",".join(status.problems(threshold)).upper() or ("ok" if status.spec else "-")
+    return (
+        f"{status.job_name:<26} {status.schedule or '-':<13} {when:<22} {result:<14} {duration:>9}  "
+        f"{next_run:<22} {status.timezone or '-':<16} {status.consecutive_failures:>5}  {health:<20} {lock}"
+    )
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def as_dict(status: JobStatus, threshold: int = 2) -> dict[str, Any]:
+    run = status.last_run
+    return {
+        "job": status.job_name,
+        "schedule": status.schedule,
+        "timezone": status.timezone,
+        "deadline_seconds": status.deadline.total_seconds() if status.deadline else None,
+        "next_run": _iso(status.next_run),
+        "last_run": None
+        if run is None
+        else {
+            "id": run.pk,
+            "occurrence": run.occurrence,
+            "started_at": run.started_at.isoformat(),
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "status": run.status,
+            "duration_seconds": run.duration_seconds,
+            "summary": run.summary,
+            "error": run.error,
+        },
+        "last_success_at": _iso(status.last_success_at),
+        "consecutive_failures": status.consecutive_failures,
+        "overdue": status.overdue is not None,
+        "overdue_slot": _iso(status.overdue.slot) if status.overdue else None,
+        "slow": status.slow,
+        "problems": status.problems(threshold),
+        "lock": None
+        if status.lock is None
+        else {
+            "holder": status.lock.holder,
+            "age_seconds": status.lock.age.total_seconds(),
+            "expires_in_seconds": status.lock.expires_in.total_seconds(),
+        },
+    }

@@ -1,0 +1,183 @@
+"""The staff dashboard: access, content after real runs, query counts, and a real headless Chromium."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from members.models import Member
+from members.tests.factories import MemberFactory
+from testsupport.commands import run_command
+from utils.models import CronJobLock, CronJobRun
+
+UTC = datetime.UTC
+NOW = datetime.datetime(2026, 11, 23, 10, 40, tzinfo=UTC)
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--window-size=1280,900",
+]
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+def demo_at(moment: datetime.datetime, *args: str) -> None:
+    with time_machine.travel(moment):
+        run_command("test_cronjob", "--units=1", *args)
+
+
+def build_history() -> None:
+    """A week of the demo job, getting slower, with a failing day, and the rollups of it."""
+    for day in range(16, 23):
+        seconds = f"--unit-seconds={0.03 * (day - 15):.2f}"  # slower every day
+        demo_at(at(day, 8), seconds)
+        demo_at(at(day, 9), seconds, *(["--fail-at=1"] if day == 20 else []))
+    demo_at(at(23, 9), "--unit-seconds=0", "--fail-at=1")
+    demo_at(at(23, 10), "--unit-seconds=0", "--fail-at=1")
+    with time_machine.travel(at(23, 10, 20)):
+        assert run_command("aggregate_cron_analytics", "--backfill=8").code == 0
+
+
+@pytest.fixture
+def staff() -> Member:
+    return MemberFactory(username="ops", is_staff=True)
+
+
+def get_dashboard(client: Client) -> str:
+    with time_machine.travel(NOW, tick=False):
+        response = client.get("/cron/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_only_staff_see_the_dashboard(client: Client) -> None:
+    anonymous = client.get("/cron/")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/admin/login/?next=/cron/")
+    client.force_login(MemberFactory(username="pilot"))
+    member = client.get("/cron/")
+    assert member.status_code == 302 and "/admin/login/" in member["Location"]
+
+
+@pytest.mark.django_db
+def test_a_job_that_fails_stops_or_slows_shows_on_the_dashboard(
+    client: Client, staff: Member, scheduled_demo: Any
+) -> None:
+    build_history()
+    CronJobLock.objects.acquire("notify_late_sprs", "web-7d9f-abc", 60)
+    client.force_login(staff)
+    page = get_dashboard(client)
+    assert '<tr id="job-test_cronjob" data-job="test_cronjob" data-status="failing ×2">' in page
+    assert "RuntimeError: unit 1 failed as requested by --fail-at" in page
+    assert '<span class="badge bad">overdue</span>' in page  # the real jobs never ran here
+    assert "2026-11-23 06:00" in page  # next run, club time (11:00 UTC)
+    assert "web-7d9f-abc for 0s" in page  # the lock holder
+    # Success rate per day: the 20th had one failure of two runs.
+    assert "<title>2026-11-20: 50% of 2 run(s) succeeded</title>" in page
+    assert "<title>2026-11-19: 100% of 2 run(s) succeeded</title>" in page
+    assert "<title>2026-11-23: " not in page  # today is not a whole day yet
+    # Durations per day: a p95 line that climbs day after day.
+    row = page.split('id="job-test_cronjob"', 1)[1].split("</tr>", 1)[0]
+    points = row.split('<polyline class="p95" points="', 1)[1].split('"', 1)[0]
+    ys = [float(point.split(",")[1]) for point in points.split()]
+    assert len(ys) == 7 and ys[-1] < ys[0]  # later days higher on screen (a smaller y)
+
+
+@pytest.mark.django_db
+def test_a_slow_job_gets_a_slow_badge(
+    client: Client, staff: Member, scheduled_demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scheduled_demo, "max_execution_time", datetime.timedelta(seconds=1))
+    run_command("test_cronjob", "--units=1", "--unit-seconds=0.85")
+    client.force_login(staff)
+    response = client.get("/cron/")
+    assert 'data-job="test_cronjob" data-status="slow"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_dashboard_queries_do_not_grow_with_the_history(client: Client, staff: Member) -> None:
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            get_dashboard(client)
+        return len(queries)
+
+    client.force_login(staff)
+    demo_at(at(22, 9))
+    small = count_queries()
+    CronJobRun.objects.bulk_create(
+        CronJobRun(
+            job_name=f"job{i % 7}", occurrence=str(i), pod="p", status="succeeded", started_at=at(20, 0)
+        )
+        for i in range(300)
+    )
+    with time_machine.travel(at(23, 0, 5)):
+        run_command("aggregate_cron_analytics", "--backfill=5")
+    assert count_queries() == small
+
+
+# --- A real browser --------------------------------------------------------------------------
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("Chromium is not installed: apt-get install chromium (.ci/run installs it)")
+    return path
+
+
+def run_chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return struct.unpack(">II", header[16:24])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboard_in_headless_chromium(
+    live_server: Any, settings: Any, staff: Member, scheduled_demo: Any, tmp_path: Path
+) -> None:
+    settings.ROOT_URLCONF = "operations.tests.browser_urls"
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    settings.SESSION_COOKIE_SECURE = False  # plain HTTP on loopback
+    build_history()
+    url = f"{live_server.url}/__test__/login/{staff.pk}/?next=/cron/"
+    with time_machine.travel(NOW):
+        dom = run_chromium("--dump-dom", url, profile=tmp_path / "profile")
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        screenshot = tmp_path / "dashboard.png"
+        shot = run_chromium(f"--screenshot={screenshot}", url, profile=tmp_path / "profile")
+    assert "<h1>Scheduled jobs</h1>" in dom.stdout
+    assert 'data-job="test_cronjob" data-status="failing ×2"' in dom.stdout
+    assert "<title>2026-11-20: 50% of 2 run(s) succeeded</title>" in dom.stdout
+    assert dom.stdout.count("<svg") == 2 * dom.stdout.count("<tr id=")
+    assert shot.returncode == 0 and screenshot.exists(), shot.stderr[-2000:]
+    assert png_size(screenshot) == (1280, 900)
+    assert screenshot.stat().st_size > 20_000  # a rendered page, not a blank one

@@ -1,5 +1,0 @@
-"""Benchmarks (``make bench``): figures measured on real processes and a real PostgreSQL.
-
-``python -m utils.bench`` writes docs/benchmarks.md; see that file for what each figure means
-and the command that reproduces it.
-"""

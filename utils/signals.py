@@ -1,0 +1,36 @@
+"""The framework's hooks: what it tells the rest of the project, and the one thing it asks.
+
+The framework imports no other project package; the apps above it connect receivers to these
+signals in their ``AppConfig.ready()``:
+
+- ``run_started(sender=<command class>, job=<command>)``: a run's record exists (never sent for
+  a dry run or a skipped run). Operations starts its monitors' check-ins here.
+- ``run_finished(sender, job, status, message, duration)``: the record has its outcome.
+  Operations ends the check-ins and alerts on a failure streak here.
+- ``closed_day(sender, job, day)``: asked before a job with ``skip_on_closed_days`` works. A
+  receiver returns why the club is closed on ``day`` (one short phrase), else None. The duty
+  roster answers from its calendar of closures.
+
+Receivers of the two run signals are called with ``send_robust``: a monitor or alert that fails
+is one warning line and never changes the run's outcome. ``closed_day`` is a plain ``send``: a
+calendar that can't be read fails the run like any other database error.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.dispatch import Signal
+
+run_started = Signal()
+run_finished = Signal()
+closed_day = Signal()
+
+
+def closed_reason(job: Any, day: datetime.date) -> str | None:
+    """Why the club is closed on ``day`` for ``job``, by the first receiver that says so."""
+    for _receiver, reason in closed_day.send(sender=type(job), job=job, day=day):
+        if reason:
+            return str(reason)
+    return None
