@@ -4,15 +4,6 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from members.models import Member
-from notifications.models import OptOut
-
-
-class OptOutInline(admin.TabularInline):
-    """The kinds of notice this member does not want on a channel."""
-
-    model = OptOut
-    extra = 0
-    verbose_name = "notice opt-out"
 
 
 @admin.register(Member)
@@ -25,4 +16,3 @@ class MemberAdmin(UserAdmin):
         ("Notices", {"fields": ("timezone", "sms_opt_in", "sms_blocked_at", "sms_blocked_reason")}),
         ("Roles", {"fields": Member.ROLE_FIELDS}),
     )
-    inlines = (OptOutInline,)

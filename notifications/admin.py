@@ -3,7 +3,27 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from members.admin import MemberAdmin
+from members.models import Member
 from notifications.models import Delivery, NoticeKind, Notification, OptOut
+
+
+class OptOutInline(admin.TabularInline):
+    """The kinds of notice this member does not want on a channel."""
+
+    model = OptOut
+    extra = 0
+    verbose_name = "notice opt-out"
+
+
+# A member's page shows their opt-outs. Notifications sit above members (docs/architecture.md),
+# so the inline is added here, to the member admin that the members app registered.
+admin.site.unregister(Member)
+
+
+@admin.register(Member)
+class MemberWithOptOutsAdmin(MemberAdmin):
+    inlines = (*MemberAdmin.inlines, OptOutInline)
 
 
 @admin.register(Notification)

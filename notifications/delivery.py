@@ -24,6 +24,7 @@ to a row), ``sending`` (attempts and retries) and ``held`` (quiet hours).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from notifications.held import QuietHoursHold
@@ -44,7 +45,7 @@ from notifications.sending import Dispatcher
 
 if TYPE_CHECKING:
     from members.models import Member
-    from utils.cronjob import BaseCronJobCommand
+    from notifications.job import SendingJob
 
 __all__ = [
     "EMAIL",
@@ -54,6 +55,7 @@ __all__ = [
     "Notice",
     "Outbox",
     "Status",
+    "log_summary",
     "member_key",
     "posts_to_slack",
     "slack_notice",
@@ -68,12 +70,13 @@ class Outbox:
     DEFERRED = Outcome.DEFERRED
     DROPPED = Outcome.DROPPED
 
-    def __init__(self, job: BaseCronJobCommand) -> None:
+    def __init__(self, job: SendingJob) -> None:
         self.job = job
         self.routing = Routing(job)
         self.dispatcher = Dispatcher(job, self.routing)
         self.ledger = Ledger(job)
         self.held = QuietHoursHold(job, self.routing, self.ledger, self.dispatcher)
+        self._warned_no_email: set[int] = set()
 
     def __enter__(self) -> Outbox:
         return self
@@ -118,6 +121,22 @@ class Outbox:
         # A notice with no channel at all is kept: the job says why nobody is told.
         return [notice for notice in notices if not wanted[id(notice)] or wanted[id(notice)] - done]
 
+    def has_email(self, member: Member, consequence: str) -> bool:
+        """Whether ``member`` has an email address. If not: one warning per member and run,
+        "<name> has no email address<consequence>" (the consequence starts with its own
+        separator, e.g. "; reminded in-app only"), counted as ``no_email``."""
+        if member.email:
+            return True
+        if member.pk not in self._warned_no_email:
+            self._warned_no_email.add(member.pk)
+            self.job.log_warning(f"{member.full_name} has no email address{consequence}")
+            self.job.count("no_email")
+        return False
+
+    def with_email(self, members: Iterable[Member], consequence: str) -> list[Member]:
+        """The members who have an email address; a warning for each of the others (``has_email``)."""
+        return [member for member in members if self.has_email(member, consequence)]
+
     def routes(self, notice: Notice) -> list[tuple[str, Any]]:
         """The channels the notice goes out on, each with what it sends."""
         return self.routing.routes(notice)
@@ -146,3 +165,27 @@ class Outbox:
         else:
             self.dispatcher.would_send(notice, channel, payload)
         return self.DRY_RUN
+
+
+def log_summary(job: SendingJob, found: str) -> None:
+    """A sending job's closing line: what it found, and what it sent (or would send)."""
+    counts = job.summary
+    if job.dry_run:
+        sent = f"would send {counts['would_send']}"
+        labels = (
+            ("would_defer", "would wait for quiet hours to end"),
+            ("would_drop", "would be dropped"),
+        )
+    else:
+        sent = f"sent {counts['sent']}"
+        labels = (
+            ("already_sent", "already sent"),
+            ("in_flight", "being sent by another run"),
+            ("deferred", "deferred past quiet hours"),
+            ("dropped", "dropped"),
+            ("failed", "failed"),
+        )
+    for key, label in labels:
+        if counts[key]:
+            sent += f", {counts[key]} {label}"
+    job.log("findings", f"{found} · 📧 {sent}")

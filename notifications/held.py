@@ -20,19 +20,17 @@ from notifications.quiet_hours import QuietHours
 
 if TYPE_CHECKING:
     from members.models import Member
+    from notifications.job import SendingJob
     from notifications.ledger import Ledger
     from notifications.models import Delivery
     from notifications.routing import Routing
     from notifications.sending import Dispatcher
-    from utils.cronjob import BaseCronJobCommand
 
 
 class QuietHoursHold:
     """Holds back the SMS due in a member's quiet hours, and lets them go when those end."""
 
-    def __init__(
-        self, job: BaseCronJobCommand, routing: Routing, ledger: Ledger, dispatcher: Dispatcher
-    ) -> None:
+    def __init__(self, job: SendingJob, routing: Routing, ledger: Ledger, dispatcher: Dispatcher) -> None:
         self.job, self.routing, self.ledger, self.dispatcher = job, routing, ledger, dispatcher
         self.quiet = QuietHours.from_settings()
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from notifications.models import Notification
 
 if TYPE_CHECKING:
-    from utils.cronjob import BaseCronJobCommand
+    from notifications.job import SendingJob
 
 
 def upsert_notification(user_id: int, key: str, message: str, url: str = "") -> Notification:
@@ -32,9 +32,7 @@ def dismiss_notifications(
     return live.exclude(user_id__in=list(except_user_ids)).update(dismissed=True)
 
 
-def sync_notifications(
-    job: BaseCronJobCommand, key: str, url: str, wanted: dict[int, tuple[str, str]]
-) -> None:
+def sync_notifications(job: SendingJob, key: str, url: str, wanted: dict[int, tuple[str, str]]) -> None:
     """Make ``key``'s live notifications match ``wanted`` (member id -> (name, text)).
 
     A notification is rewritten (and unread again) only when its text changes; members no
@@ -60,7 +58,7 @@ def sync_notifications(
             upsert_notification(pk, key, message, url)
         dismissed = dismiss_notifications(key, user_ids=finished) if finished else 0
     for _pk, (name, message) in changed.items():
-        job.logger.log("info", f"In-app notification of {name}: {message}", min_verbosity=2)
+        job.log("info", f"In-app notification of {name}: {message}", min_verbosity=2)
     if changed:
         job.count("in_app_updated", len(changed))
     if dismissed:

@@ -24,7 +24,7 @@ from notifications.models import Delivery
 from notifications.notice import EMAIL, Notice
 
 if TYPE_CHECKING:
-    from utils.cronjob import BaseCronJobCommand
+    from notifications.job import SendingJob
     from utils.models import CronJobRun
 
 Status = Delivery.Status
@@ -37,7 +37,7 @@ IN_FLIGHT_SECONDS = 15 * 60
 class Ledger:
     """Claims ledger rows for one job's run."""
 
-    def __init__(self, job: BaseCronJobCommand) -> None:
+    def __init__(self, job: SendingJob) -> None:
         self.job = job
 
     def claim(
@@ -98,7 +98,7 @@ class Ledger:
         """Whether the sender of a pending row is known to be gone (see the module's docstring)."""
         job = self.job
         same_job = delivery.run is None or delivery.run.job_name == job.job_name
-        if same_job and getattr(job, "lease", None) is not None:
+        if same_job and job.lock_acquired:
             return True
         claimed = delivery.last_attempt_at or delivery.created_at
         return timezone.now() - claimed > datetime.timedelta(seconds=IN_FLIGHT_SECONDS)

@@ -14,7 +14,7 @@ from notifications.notice import EMAIL, SLACK, SMS, Notice
 
 if TYPE_CHECKING:
     from members.models import Member
-    from utils.cronjob import BaseCronJobCommand
+    from notifications.job import SendingJob
 
 
 def posts_to_slack(kind: str) -> bool:
@@ -28,7 +28,7 @@ def posts_to_slack(kind: str) -> bool:
 class Routing:
     """The data one Outbox routes by, each read once per run: notice kinds, opt-outs, members."""
 
-    def __init__(self, job: BaseCronJobCommand) -> None:
+    def __init__(self, job: SendingJob) -> None:
         self.job = job
         self._members: dict[int, Member | None] = {}
         self._said: set[str] = set()

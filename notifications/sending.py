@@ -21,9 +21,9 @@ from notifications.notice import EMAIL, SLACK, SMS, Notice, Outcome
 from notifications.retry import RetryPolicy, retry_budget
 
 if TYPE_CHECKING:
+    from notifications.job import SendingJob
     from notifications.models import Delivery
     from notifications.routing import Routing
-    from utils.cronjob import BaseCronJobCommand
 
 
 def what(notice: Notice, channel: str, payload: Any) -> str:
@@ -39,7 +39,7 @@ def what(notice: Notice, channel: str, payload: Any) -> str:
 class Dispatcher:
     """The run's channel senders (one SMTP session, one HTTP client each) and its retry policy."""
 
-    def __init__(self, job: BaseCronJobCommand, routing: Routing) -> None:
+    def __init__(self, job: SendingJob, routing: Routing) -> None:
         self.job = job
         self.routing = routing
         self.senders: dict[str, Any] = {EMAIL: EmailChannel(), SMS: SmsChannel(), SLACK: SlackChannel()}
@@ -67,7 +67,7 @@ class Dispatcher:
                 record_failed(delivery.pk, str(err))
                 how = "" if channel == EMAIL else f" by {channel}"
                 job.log("failed", f"Could not send {notice.kind}{how} to {notice.describe}: {err}")
-                job.count("failed")
+                job.count_failure("failed", "notice(s) not sent")
                 return Outcome.FAILED
             record_sent(delivery.pk, provider_id or delivery.message_id)
         sent = what(notice, channel, payload)

@@ -39,7 +39,7 @@ ALERT_KIND = "job_failure"
 
 
 class AlertSender:
-    """What ``Outbox`` needs of a job, for alerts sent on behalf of ``job_name``.
+    """The ``SendingJob`` (notifications.job) of alerts sent on behalf of ``job_name``.
 
     The alert is outside the job's work: it has its own counts (the failed run's summary is
     already recorded), is never a dry run, and needs no fence (it writes only the ledger).
@@ -48,6 +48,7 @@ class AlertSender:
     dry_run = False
     resend = False
     max_execution_time = None  # retries of an alert are bounded by the retry policy alone
+    lock_acquired = False  # sent without the job's lock: a pending alert row is taken over only when stale
 
     def __init__(self, job_name: str, run: CronJobRun | None, log: Callable[[str, str], None]) -> None:
         # The ledger's job: alerts about a job are kept apart from the job's own notices, so its
@@ -71,7 +72,7 @@ class AlertSender:
     def no_hard_stop(self) -> Iterator[None]:
         yield
 
-    def log_warning(self, message: str) -> None:
+    def log_warning(self, message: str, **fields: Any) -> None:
         self._log("warning", message)
 
     @contextmanager
@@ -84,6 +85,10 @@ class AlertSender:
             self._log(event, message)
 
     def count(self, key: str, n: int = 1) -> None:
+        self.summary[key] += n
+
+    def count_failure(self, key: str, phrase: str, n: int = 1) -> None:
+        """An alert that could not be sent is counted; it never fails the job it is about."""
         self.summary[key] += n
 
 
@@ -114,7 +119,7 @@ def send_alert(alert: Alert, log: Callable[[str, str], None]) -> Counter[str]:
         "dashboard_url": f"{settings.SITE_URL}/cron/",
         "club_time": timezone.get_current_timezone_name(),
     }
-    with Outbox(sender) as outbox:  # type: ignore[arg-type]
+    with Outbox(sender) as outbox:
         for address in admins:
             email = render_email("operations/email/job_alert", [address], context)
             notice = Notice(

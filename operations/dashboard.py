@@ -18,7 +18,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from operations.models import CronJobDailyStats
-from operations.status import JobStatus, format_age, job_statuses
+from operations.status import JobStatus, job_statuses
+from utils.cli import format_age
 
 DAYS = 30
 WIDTH, HEIGHT, PAD = 180, 44, 2

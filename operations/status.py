@@ -11,10 +11,12 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Window
-from django.db.models.functions import Now, RowNumber
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from operations import health
+from utils.cli import format_age
+from utils.locking import HeldLock
 from utils.models import CronJobLock, CronJobRun
 from utils.registry import JobSpec, cron_commands, job_specs
 
@@ -26,19 +28,6 @@ FAILURES = (Status.FAILED, Status.TIMED_OUT)
 RAN = Q(status=Status.SUCCEEDED) | (Q(status=Status.SKIPPED) & ~Q(summary__has_key="held_by"))
 LOCK_HELD = Q(status=Status.SKIPPED, summary__has_key="held_by")
 FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.INTERRUPTED)
-
-
-@dataclass(frozen=True)
-class HeldLock:
-    job_name: str
-    holder: str
-    token: str  # which acquisition: releasing by token never removes a later holder's lock
-    age: datetime.timedelta
-    expires_in: datetime.timedelta
-
-    @property
-    def expired(self) -> bool:
-        return self.expires_in <= datetime.timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -110,21 +99,6 @@ class JobStatus:
         return found
 
 
-def held_locks() -> dict[str, HeldLock]:
-    """Every lock row, with age and time left measured on the database's clock (one query)."""
-    rows = CronJobLock.objects.annotate(db_now=Now()).order_by("job_name")
-    return {
-        row.job_name: HeldLock(
-            job_name=row.job_name,
-            holder=row.locked_by,
-            token=row.token,
-            age=row.db_now - row.locked_at,
-            expires_in=row.expires_at - row.db_now,
-        )
-        for row in rows
-    }
-
-
 def latest_runs() -> dict[str, CronJobRun]:
     """The latest run of every job that has run (one query, whatever the history's size)."""
     ranked = CronJobRun.objects.annotate(
@@ -184,7 +158,7 @@ def job_statuses(now: datetime.datetime | None = None) -> list[JobStatus]:
     finished = latest_finished_runs()
     times = run_times()
     streaks = failure_streaks()
-    locks = held_locks()
+    locks = CronJobLock.objects.held()
     names = list(commands) + sorted((set(runs) | set(locks)) - set(commands))
     statuses = []
     for name in names:
@@ -212,16 +186,3 @@ def job_statuses(now: datetime.datetime | None = None) -> list[JobStatus]:
             )
         )
     return statuses
-
-
-def format_age(delta: datetime.timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    if seconds < 120:
-        return f"{sign}{seconds}s"
-    if seconds < 7200:
-        return f"{sign}{seconds // 60}m"
-    if seconds < 172800:
-        return f"{sign}{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{sign}{seconds // 86400}d"

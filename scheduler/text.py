@@ -6,6 +6,7 @@ import datetime
 import signal
 import zoneinfo
 
+from utils.cronlog import EMOJI, LEVEL, CronLogger
 from utils.registry import JobSpec
 
 UTC_NAMES = ("UTC", "Etc/UTC")
@@ -37,3 +38,10 @@ def exit_meaning(code: int) -> tuple[int, str]:
     if code in (130, 143):
         return code, "interrupted"
     return code, MEANING.get(code, "exit code")
+
+
+class SchedulerLogger(CronLogger):
+    """The scheduler's log lines: the jobs' format, with ⏰ for scheduling and ⏱️ for deadlines."""
+
+    emoji = {**EMOJI, "scheduler": "⏰", "timed_out": "⏱️"}
+    levels = {**LEVEL, "timed_out": "warning"}

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from io import StringIO
 
-from scheduler.log import SchedulerLogger
+from scheduler.text import SchedulerLogger
 from utils.registry import JobSpec
 
 UTC = datetime.UTC

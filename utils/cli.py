@@ -94,3 +94,16 @@ def duration(value: str) -> datetime.timedelta:
         raise argparse.ArgumentTypeError(f"{value!r} is not a duration (e.g. 5s, 10m, 2h)")
     unit = {"s": 1, "m": 60, "h": 3600}[match.group(2) or "s"]
     return datetime.timedelta(seconds=float(match.group(1)) * unit)
+
+
+def format_age(delta: datetime.timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 120:
+        return f"{sign}{seconds}s"
+    if seconds < 7200:
+        return f"{sign}{seconds // 60}m"
+    if seconds < 172800:
+        return f"{sign}{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{sign}{seconds // 86400}d"

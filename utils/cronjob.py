@@ -75,6 +75,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         self._in_job = False
         self._heartbeat: Heartbeat | None = None
         self._job_started: float | None = None
+        self._failures: dict[str, str] = {}  # summary key -> what it counts, for the run's line
 
     # --- Public names kept from the original system -----------------------------------------
     @cached_property
@@ -131,28 +132,11 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
     def count(self, key: str, n: int = 1) -> None:
         self.summary[key] += n
 
-    def log_summary(self, found: str) -> None:
-        """The job's closing line: what it found, and what it sent (or would send)."""
-        counts = self.summary
-        if self.dry_run:
-            sent = f"would send {counts['would_send']}"
-            labels = (
-                ("would_defer", "would wait for quiet hours to end"),
-                ("would_drop", "would be dropped"),
-            )
-        else:
-            sent = f"sent {counts['sent']}"
-            labels = (
-                ("already_sent", "already sent"),
-                ("in_flight", "being sent by another run"),
-                ("deferred", "deferred past quiet hours"),
-                ("dropped", "dropped"),
-                ("failed", "failed"),
-            )
-        for key, label in labels:
-            if counts[key]:
-                sent += f", {counts[key]} {label}"
-        self.log("findings", f"{found} · 📧 {sent}")
+    def count_failure(self, key: str, phrase: str, n: int = 1) -> None:
+        """Count something that makes the run fail once the rest of its work is done: the run
+        ends ``failed`` (exit 1) with one line naming it, e.g. "failed: 2 notice(s) not sent"."""
+        self.summary[key] += n
+        self._failures[key] = phrase
 
     def remaining_time(self) -> datetime.timedelta | None:
         """Time left before ``max_execution_time`` stops the job; None without a deadline."""
@@ -367,9 +351,11 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
             self._disarm_timer()
 
     def _result(self) -> Outcome:
-        failed = self.summary.get("failed", 0)
-        if failed:
-            return CronJobRun.Status.FAILED, ExitCode.FAILED, f"failed: {failed} notice(s) not sent"
+        failures = [
+            f"{self.summary[key]} {phrase}" for key, phrase in self._failures.items() if self.summary[key]
+        ]
+        if failures:
+            return CronJobRun.Status.FAILED, ExitCode.FAILED, "failed: " + ", ".join(failures)
         return CronJobRun.Status.SUCCEEDED, ExitCode.OK, ""
 
     def _outcome(self, exc: BaseException) -> Outcome:

@@ -12,14 +12,9 @@ from __future__ import annotations
 import datetime
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.db import OperationalError, connections, models, router
 from django.db.models.functions import Now
-
-if TYPE_CHECKING:
-    pass
-
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
@@ -73,6 +68,19 @@ def _acquire_sql(vendor: str, table: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class HeldLock:
+    job_name: str
+    holder: str
+    token: str  # which acquisition: releasing by token never removes a later holder's lock
+    age: datetime.timedelta
+    expires_in: datetime.timedelta
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_in <= datetime.timedelta(0)
+
+
 class CronJobLockManager(models.Manager["CronJobLock"]):
     def acquire(self, job_name: str, holder: str, seconds: float) -> Lease | None:
         """Take ``job_name``'s lock for ``seconds``; None when another holder's lease is live."""
@@ -119,3 +127,17 @@ class CronJobLockManager(models.Manager["CronJobLock"]):
                 [lease.job_name, lease.token],
             )
             return cursor.rowcount == 1
+
+    def held(self) -> dict[str, HeldLock]:
+        """Every lock row, with age and time left measured on the database's clock (one query)."""
+        rows = self.annotate(db_now=Now()).order_by("job_name")
+        return {
+            row.job_name: HeldLock(
+                job_name=row.job_name,
+                holder=row.locked_by,
+                token=row.token,
+                age=row.db_now - row.locked_at,
+                expires_in=row.expires_at - row.db_now,
+            )
+            for row in rows
+        }

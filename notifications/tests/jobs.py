@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 from members.models import Member
-from notifications.delivery import Notice, Outbox, member_key, slack_notice
+from notifications.delivery import Notice, Outbox, log_summary, member_key, slack_notice
 from notifications.email import render_email
 from utils.cronjob import BaseCronJobCommand
 
@@ -33,7 +33,7 @@ class BriefingJob(BaseCronJobCommand):
                     )
                 )
             outbox.deliver(slack_notice("briefing", f"{len(members)} members briefed"))
-        self.log_summary(f"Found {len(members)} members")
+        log_summary(self, f"Found {len(members)} members")
 
 
 class HurriedBriefingJob(BriefingJob):

@@ -11,7 +11,7 @@ from django.db.models.functions import Now
 
 from members.models import Member
 from members.tests.factories import MemberFactory
-from notifications.delivery import Notice, Outbox, member_key
+from notifications.delivery import Notice, Outbox, log_summary, member_key
 from notifications.email import render_email
 from notifications.models import Delivery
 from testsupport.commands import run_command
@@ -35,7 +35,7 @@ class GreetingJob(BaseCronJobCommand):
             for member in members:
                 email = render_email("notifications/email/test_greeting", [member.email], {"member": member})
                 outbox.deliver(Notice("greeting", member_key(member.pk), member.full_name, email))
-        self.log_summary(f"Found {len(members)} members")
+        log_summary(self, f"Found {len(members)} members")
 
 
 @pytest.fixture

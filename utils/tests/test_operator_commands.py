@@ -85,14 +85,13 @@ def test_cron_status_queries_do_not_grow_with_the_history() -> None:
 
 
 def test_release_leaves_a_lock_that_changed_hands_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
-    from operations.status import HeldLock
-    from utils.management.commands import cron_locks
+    from utils.locking import CronJobLockManager, HeldLock
 
     CronJobLock.objects.acquire("notify_late_sprs", "pod-b", 60)
     seen = HeldLock(
         "notify_late_sprs", "pod-a", "a" * 32, datetime.timedelta(minutes=5), datetime.timedelta(0)
     )
-    monkeypatch.setattr(cron_locks, "held_locks", lambda: {"notify_late_sprs": seen})
+    monkeypatch.setattr(CronJobLockManager, "held", lambda self: {"notify_late_sprs": seen})
     result = run_command("cron_locks", "--release", "notify_late_sprs", "--yes")
     assert result.code == ExitCode.FAILED and "changed hands meanwhile" in result.err
     assert CronJobLock.objects.get().locked_by == "pod-b"

@@ -18,7 +18,7 @@ from duty_roster.adhoc import (
     untold_in_app,
 )
 from duty_roster.emails_adhoc import ad_hoc_expired_email
-from notifications.delivery import Notice, Outbox, member_key
+from notifications.delivery import Notice, Outbox, log_summary, member_key
 from utils.clubtime import club_today, club_tomorrow
 from utils.cronjob import BaseCronJobCommand, iso_date
 from utils.errors import UsageError
@@ -77,9 +77,8 @@ class Command(BaseCronJobCommand):
         self.tell_by_email(day, people)
         verb = "Would expire" if self.dry_run else "Expired"
         earlier = f", {len(days) - expired} expired earlier" if len(days) > expired else ""
-        self.log_summary(
-            f"{verb} {expired} unconfirmed ad-hoc day(s) for {day}{earlier} ({len(people)} member(s) to tell)"
-        )
+        told = f"({len(people)} member(s) to tell)"
+        log_summary(self, f"{verb} {expired} unconfirmed ad-hoc day(s) for {day}{earlier} {told}")
 
     def tell_in_app(self, day: datetime.date, people: list[MemberToTell]) -> None:
         untold = untold_in_app(day, people)

@@ -19,7 +19,7 @@ from duty_roster.delinquency import (
     save_report_csv,
 )
 from members.models import Member
-from notifications.delivery import Notice, Outbox, member_key, slack_notice
+from notifications.delivery import Notice, Outbox, log_summary, member_key, slack_notice
 from utils.cli import non_negative_int, positive_int
 from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand
@@ -90,10 +90,10 @@ class Command(BaseCronJobCommand):
                 )
         self.count("delinquents", found)
         if not report.delinquents:
-            self.log_summary(f"Found no delinquent members among {report.flying} flying: nothing to report")
+            log_summary(self, f"Found no delinquent members among {report.flying} flying: nothing to report")
             return
         self.send_report(report)
-        self.log_summary(f"Found {found} delinquent member{'s' * (found != 1)} among {report.flying} flying")
+        log_summary(self, f"Found {found} delinquent member{'s' * (found != 1)} among {report.flying} flying")
 
     def send_report(self, report: DelinquencyReport) -> None:
         recipients = self.recipients_with_email()

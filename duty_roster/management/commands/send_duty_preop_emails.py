@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from duty_roster.emails_preop import BriefingEmails, preop_sms
 from duty_roster.preop import JOB_NAME, PREOP_KIND, day_briefing
-from notifications.delivery import Notice, Outbox, member_key
+from notifications.delivery import Notice, Outbox, log_summary, member_key
 from utils.clubtime import club_tomorrow
 from utils.cronjob import BaseCronJobCommand, iso_date
 
@@ -43,7 +43,7 @@ class Command(BaseCronJobCommand):
         day: datetime.date = options["date"] or club_tomorrow()
         briefing = day_briefing(day)
         if not briefing.assignments:
-            self.log_summary(f"No operations on {day}: nothing to send")
+            log_summary(self, f"No operations on {day}: nothing to send")
             return
         fields = ", ".join(a.location.identifier for a in briefing.assignments)
         crews = briefing.crews
@@ -71,7 +71,8 @@ class Command(BaseCronJobCommand):
                 outbox.deliver(
                     Notice(PREOP_KIND, key, member.full_name, email, day=day, sms=sms, member=member)
                 )
-        self.log_summary(
+        log_summary(
+            self,
             f"Found {len(briefing.assignments)} operating assignment(s) on {day} ({fields}): "
-            f"{len(crews)} crew member(s) to brief"
+            f"{len(crews)} crew member(s) to brief",
         )

@@ -26,7 +26,7 @@ from instructors.services import (
     overdue_reports,
 )
 from members.models import Member
-from notifications.delivery import Notice, Outbox, member_key
+from notifications.delivery import Notice, Outbox, log_summary, member_key
 from notifications.inapp import sync_notifications
 from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
@@ -75,7 +75,7 @@ class Command(BaseCronJobCommand):
         with Outbox(self) as outbox:
             for item in overdue:
                 self.notify(outbox, item, leaders)
-        self.log_summary(self.findings(overdue))
+        log_summary(self, self.findings(overdue))
 
     def findings(self, overdue: list[InstructorOverdue]) -> str:
         levels = Counter(report.level.rank for item in overdue for report in item.reports)

@@ -16,7 +16,7 @@ from logsheet.services import (
     aging_notification_message,
     find_aging_logsheets,
 )
-from notifications.delivery import Notice, Outbox, member_key
+from notifications.delivery import Notice, Outbox, log_summary, member_key
 from notifications.inapp import sync_notifications
 from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
@@ -62,8 +62,8 @@ class Command(BaseCronJobCommand):
         with Outbox(self) as outbox:
             for person in found.responsible:
                 self.remind(outbox, person, days)
-        self.log_summary(
-            f"Found {len(found.logsheets)} aging logsheet(s) for {len(found.responsible)} member(s)"
+        log_summary(
+            self, f"Found {len(found.logsheets)} aging logsheet(s) for {len(found.responsible)} member(s)"
         )
 
     def remind(self, outbox: Outbox, person: ResponsibleMember, days: int) -> None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from logsheet.currency import CURRENCY_KIND, DEFAULT_DAYS, DEFAULT_WARN_DAYS, CurrencyReminder, due_reminders
 from logsheet.emails import pilot_currency_email, pilot_currency_sms
 from members.models import Member
-from notifications.delivery import Notice, Outbox, member_key
+from notifications.delivery import Notice, Outbox, log_summary, member_key
 from utils.cli import non_negative_int, positive_int
 from utils.cronjob import BaseCronJobCommand
 from utils.errors import UsageError
@@ -81,7 +81,7 @@ class Command(BaseCronJobCommand):
                     self.count("already_sent", len(outbox.routes(notice)))
             for reminder in due:
                 self.remind(outbox, reminder, days)
-        self.log_summary(f"Found {len(reminders)} pilot(s) to remind of the {days}-day recency rule")
+        log_summary(self, f"Found {len(reminders)} pilot(s) to remind of the {days}-day recency rule")
 
     @staticmethod
     def probe(reminder: CurrencyReminder) -> Notice:

@@ -9,7 +9,7 @@ from django.core.management.base import CommandParser
 
 from maintenance.emails import DigestEmails, maintenance_digest_slack_text
 from maintenance.services import DigestRecipient, MaintenanceDigest, build_digest, digest_recipients
-from notifications.delivery import Notice, Outbox, member_key, slack_notice
+from notifications.delivery import Notice, Outbox, log_summary, member_key, slack_notice
 from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
 from utils.errors import UsageError
@@ -46,7 +46,7 @@ class Command(BaseCronJobCommand):
         digest = build_digest(club_today(), options["deadline_days"])
         found = describe(digest)
         if digest.is_empty:
-            self.log_summary(f"Found {found}: nothing to send")
+            log_summary(self, f"Found {found}: nothing to send")
             return
         recipients = self.recipients_with_email(digest)
         self.log("findings", f"{found}; {len(recipients)} recipient{'s' * (len(recipients) != 1)}")
@@ -57,7 +57,7 @@ class Command(BaseCronJobCommand):
                 email = emails.for_recipient(recipient)
                 outbox.deliver(Notice("maintenance_digest", member_key(member.pk), member.full_name, email))
             outbox.deliver(slack_notice("maintenance_digest", maintenance_digest_slack_text(digest, found)))
-        self.log_summary(f"Found {found}")
+        log_summary(self, f"Found {found}")
 
     def recipients_with_email(self, digest: MaintenanceDigest) -> list[DigestRecipient]:
         recipients = []

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications.delivery import Outbox
+from notifications.delivery import Outbox, log_summary
 from notifications.models import Delivery
 from utils.cronjob import BaseCronJobCommand
 
@@ -49,4 +49,4 @@ class Command(BaseCronJobCommand):
             for delivery in due:
                 member_id = delivery.recipient.partition(":")[2]
                 outbox.send_held(delivery, members.get(int(member_id)) if member_id.isdigit() else None)
-        self.log_summary(f"Found {len(due)} deferred SMS due")
+        log_summary(self, f"Found {len(due)} deferred SMS due")

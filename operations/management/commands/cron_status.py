@@ -14,7 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from operations.status import JobStatus, format_age, job_statuses
+from operations.status import JobStatus, job_statuses
+from utils.cli import format_age
 from utils.clubtime import club_time_text
 from utils.cronjob import positive_int
 from utils.exitcodes import ExitCode

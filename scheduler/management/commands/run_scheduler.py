@@ -20,9 +20,9 @@ from django.core.management.base import CommandParser
 from scheduler.children import ProcessLauncher
 from scheduler.clock import SystemClock
 from scheduler.dst import preview
-from scheduler.log import SchedulerLogger
 from scheduler.records import RunRecords
 from scheduler.scheduler import Scheduler
+from scheduler.text import SchedulerLogger
 from utils.cli import OneLineErrorsCommand, duration
 from utils.exitcodes import CronJobExit, ExitCode
 from utils.registry import JobSpec, job_spec, job_specs

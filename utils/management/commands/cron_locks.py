@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from operations.status import format_age, held_locks
+from utils.cli import format_age
 from utils.exitcodes import ExitCode
 from utils.models import CronJobLock
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             self.list_locks()
 
     def list_locks(self) -> None:
-        locks = held_locks()
+        locks = CronJobLock.objects.held()
         if not locks:
             self.stdout.write("No locks held.")
             return
@@ -43,7 +43,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{lock.job_name:<28} {lock.holder:<40} {format_age(lock.age):>7} {lease:>9}")
 
     def release(self, job_name: str, confirmed: bool) -> None:
-        lock = held_locks().get(job_name)
+        lock = CronJobLock.objects.held().get(job_name)
         if lock is None:
             raise CommandError(f"no lock is held for {job_name!r}", returncode=ExitCode.USAGE)
         if not confirmed:
