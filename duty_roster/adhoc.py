@@ -19,13 +19,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from duty_roster.models import DutyAssignment
-from logsheet.models import CREW_ROLES
+from logsheet.models import CREW_FIELDS, CREW_ROLES
 from members.models import Member
 
 if TYPE_CHECKING:
     from utils.cronjob import BaseCronJobCommand
 
-CREW_FIELDS = tuple(field_name for field_name, _ in CREW_ROLES)
 PROPOSER = "Proposer"
 
 

@@ -15,13 +15,12 @@ from functools import cached_property
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from duty_roster.models import DutyAssignment
-from logsheet.models import CREW_ROLES
+from logsheet.models import CREW_FIELDS, CREW_ROLES
 from maintenance.models import MaintenanceDeadline, MaintenanceIssue
 from members.models import Member
 
 # Deadlines due up to this long after the operations day are in the briefing.
 DEADLINE_HORIZON = datetime.timedelta(days=30)
-CREW_FIELDS = tuple(field_name for field_name, _ in CREW_ROLES)
 
 
 @dataclass(frozen=True)
