@@ -74,7 +74,7 @@ class MemberQuerySet(models.QuerySet["Member"]):
         """Active members with a ``LeadershipRole``."""
         either = Q()
         for role in LeadershipRole:
-            either |= Q(**{role: True})
+            either |= Q(**{role.value: True})
         return self.active().filter(either)
 
     def leaders_by_role(self, *fields: str) -> dict[LeadershipRole, list[Member]]:
