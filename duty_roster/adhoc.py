@@ -2,9 +2,10 @@
 who proposed or signed up for them told once.
 
 ``expire_ad_hoc_days`` first expires the day's unconfirmed ad-hoc assignments with one
-conditional UPDATE, then tells the people of every *expired* ad-hoc day of that date: a run
-killed between the two steps leaves days expired but people untold, and the next run tells
-them (the delivery ledger and the notification key keep it to once).
+conditional UPDATE, then tells the people of every *expired* ad-hoc day of that date
+(``duty_roster.notices.adhoc``): a run killed between the two steps leaves days expired but
+people untold, and the next run tells them (the delivery ledger and the notification key keep
+it to once).
 """
 
 from __future__ import annotations
@@ -12,27 +13,19 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
-from django.utils.dateformat import format as format_date
+from django.utils import timezone
 
 from duty_roster.models import DutyAssignment
-from logsheet.models import CREW_ROLES
+from logsheet.models import CREW_FIELDS, CREW_ROLES
 from members.models import Member
-from notifications.inapp import upsert_notification
-from notifications.models import Notification
 
-JOB_NAME = "expire_ad_hoc_days"
-CREW_FIELDS = tuple(field_name for field_name, _ in CREW_ROLES)
+if TYPE_CHECKING:
+    from utils.cronjob import BaseCronJobCommand
+
 PROPOSER = "Proposer"
-
-
-EXPIRED_KIND = "ad_hoc_expired"  # ledger kind; the ledger day is the expired date
-
-
-def in_app_key(day: datetime.date) -> str:
-    """In-app notification key: one notification per member per expired date."""
-    return f"{EXPIRED_KIND}:{day.isoformat()}"
 
 
 def unconfirmed_ad_hoc_days(day: datetime.date) -> int:
@@ -50,6 +43,14 @@ def expire_unconfirmed_ad_hoc_days(day: datetime.date, now: datetime.datetime) -
         .filter(date=day)
         .update(status=DutyAssignment.Status.EXPIRED, expired_at=now)
     )
+
+
+def expire_day(job: BaseCronJobCommand, day: datetime.date) -> int:
+    """Expire the day's unconfirmed ad-hoc days in one unit of work; a dry run only counts them."""
+    if job.dry_run:
+        return unconfirmed_ad_hoc_days(day)
+    with job.unit_of_work():
+        return expire_unconfirmed_ad_hoc_days(day, timezone.now())
 
 
 def expired_ad_hoc_days(day: datetime.date, *, with_unconfirmed: bool = False) -> list[DutyAssignment]:
@@ -107,29 +108,3 @@ def members_to_tell(days: Iterable[DutyAssignment]) -> list[MemberToTell]:
             person = people.setdefault(pk, MemberToTell(member))
             person.involvements.append(Involvement(assignment, tuple(parts[pk])))
     return sorted(people.values(), key=lambda p: (p.member.last_name, p.member.first_name, p.member.pk))
-
-
-def untold_in_app(day: datetime.date, people: list[MemberToTell]) -> list[MemberToTell]:
-    """Members with no notification for ``day`` yet; a read or dismissed one counts as told."""
-    told = set(
-        Notification.objects.filter(
-            key=in_app_key(day), user_id__in=[p.member.pk for p in people]
-        ).values_list("user_id", flat=True)
-    )
-    return [person for person in people if person.member.pk not in told]
-
-
-def in_app_message(day: datetime.date, person: MemberToTell) -> str:
-    return (
-        f"The ad-hoc flying day at {person.airfields} on {format_date(day, 'l j F Y')} was not "
-        "confirmed in time and has expired."
-    )
-
-
-def notify_in_app(day: datetime.date, people: Iterable[MemberToTell]) -> int:
-    """One live notification per member under the day's key. Call inside a unit of work."""
-    count = 0
-    for person in people:
-        upsert_notification(person.member.pk, in_app_key(day), in_app_message(day, person))
-        count += 1
-    return count

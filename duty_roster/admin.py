@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from duty_roster.models import ClubClosure, DutyAssignment
+from logsheet.models import CREW_FIELDS
 
 
 @admin.register(DutyAssignment)
@@ -10,15 +11,19 @@ class DutyAssignmentAdmin(admin.ModelAdmin):
     list_display = ("date", "location", "duty_officer", "is_scheduled", "is_confirmed", "status")
     list_filter = ("status", "is_scheduled", "is_confirmed", "location")
     date_hierarchy = "date"
-    raw_id_fields = (
-        "duty_officer",
-        "assistant_duty_officer",
-        "duty_instructor",
-        "surge_instructor",
-        "tow_pilot",
-        "surge_tow_pilot",
+    # The crew (from logsheet.DutyCrew) would come first by default.
+    fields = (
+        "date",
+        "location",
+        *CREW_FIELDS,
+        "is_scheduled",
+        "is_confirmed",
+        "status",
         "proposed_by",
+        "expired_at",
+        "notes",
     )
+    raw_id_fields = (*CREW_FIELDS, "proposed_by")
 
 
 @admin.register(ClubClosure)

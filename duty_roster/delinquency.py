@@ -1,4 +1,5 @@
-"""Members who fly but do no duty: the selection, the CSV and the email of report_duty_delinquents.
+"""Members who fly but do no duty: the selection and the CSV of report_duty_delinquents (its email
+and Slack post are in ``duty_roster.notices.delinquency``).
 
 A member is *delinquent* when, in the window from ``today`` minus ``lookback_months`` calendar
 months to ``today`` (both days included), they flew at least ``min_flights`` flights as pilot on
@@ -20,27 +21,15 @@ import csv
 import datetime
 import io
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db.models import Count, Max, Q, QuerySet
-from django.template.loader import render_to_string
-from django.utils.safestring import SafeString, mark_safe
 
 from logsheet.models import CREW_ROLES, Flight, Logsheet
 from members.models import Member
 from members.uploads import entropy_name
-from notifications.email import render_email
 
-if TYPE_CHECKING:
-    from django.core.mail import EmailMultiAlternatives
-
-TEMPLATE = "duty_roster/email/delinquency_report"
-# The email lists at most this many members (most flights first); the CSV always has them all.
-# A club of a few hundred never reaches it; it keeps a pathological month from mailing every
-# recipient megabytes of table.
-EMAIL_LIST_LIMIT = 250
 CSV_COLUMNS = ("member", "email", "flights", "last flight", "member since", "membership months")
 
 
@@ -54,6 +43,9 @@ def months_before(day: datetime.date, months: int) -> datetime.date:
 
 @dataclass(frozen=True)
 class DelinquencyRules:
+    """The report's rules. report_duty_delinquents takes each one but ``today`` as an option of
+    the same name, with the default given here and the text of ``RULE_HELP``."""
+
     today: datetime.date
     lookback_months: int = 12
     min_flights: int = 1
@@ -72,6 +64,15 @@ class DelinquencyRules:
         if self.min_membership_months == 0:
             return None
         return months_before(self.today, self.min_membership_months)
+
+
+RULE_HELP = {
+    "lookback_months": "Calendar months back from today that the flights and duties are looked at "
+    "(default %(default)s).",
+    "min_flights": "Flights as pilot in the window that make a member actively flying (default %(default)s).",
+    "min_membership_months": "Members of fewer whole months are not reported "
+    "(default %(default)s; 0 reports everyone).",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,20 @@ def find_delinquents(rules: DelinquencyRules) -> DelinquencyReport:
     )
 
 
+def findings(report: DelinquencyReport, *, each: bool = False) -> list[str]:
+    """What the analysis found, for the log; ``each``: a line per delinquent too."""
+    lines = [
+        f"Analyzed {report.subject_to_duty} members ({report.flying} flying since "
+        f"{report.rules.window_start.isoformat()}): {len(report.delinquents)} delinquent"
+    ]
+    for row in report.delinquents if each else []:
+        flights = f"{row.flights} flight{'s' * (row.flights != 1)}"
+        lines.append(
+            f"{row.name}: {flights}, last {row.last_flight.isoformat()}, member for {row.membership_length}"
+        )
+    return lines
+
+
 def report_recipients() -> QuerySet[Member]:
     """The board and the duty officers (active members), each once."""
     return (
@@ -232,53 +247,3 @@ def absolute_url(url: str) -> str:
     if url.startswith(("http://", "https://")):
         return url
     return f"{settings.SITE_URL}/{url.lstrip('/')}"
-
-
-# --- The email -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RenderedList:
-    """The list of delinquents, rendered once for all the recipients' copies (it can be long)."""
-
-    text: str
-    html: SafeString
-    more: int  # members left out of the email (they are in the CSV)
-
-
-def render_list(report: DelinquencyReport) -> RenderedList:
-    shown = report.delinquents[:EMAIL_LIST_LIMIT]
-    more = len(report.delinquents) - len(shown)
-    context = {"delinquents": shown, "more": more}
-    return RenderedList(
-        text=render_to_string(f"{TEMPLATE}_list.txt", context),
-        html=mark_safe(render_to_string(f"{TEMPLATE}_list.html", context)),  # noqa: S308 - autoescaped template
-        more=more,
-    )
-
-
-def delinquency_report_email(
-    recipient: Member, report: DelinquencyReport, listing: RenderedList, csv_url: str | None
-) -> EmailMultiAlternatives:
-    return render_email(
-        TEMPLATE,
-        to=[recipient.email],
-        context={
-            "recipient": recipient,
-            "report": report,
-            "rules": report.rules,
-            "count": len(report.delinquents),
-            "listing": listing,
-            "csv_url": csv_url,
-        },
-    )
-
-
-def delinquency_slack_text(report: DelinquencyReport, csv_url: str | None) -> str:
-    """The report's summary for the club's Slack channel: counts and the CSV, never names."""
-    rules = report.rules
-    count = len(report.delinquents)
-    text = (
-        f"*{settings.CLUB_NAME} duty report {rules.today:%B %Y}*: {count} member{'s' * (count != 1)} "
-        f"flew since {rules.window_start.isoformat()} without doing duty "
-        f"(of {report.flying} flying, {report.subject_to_duty} subject to duty)."
-    )
-    return f"{text} List: {csv_url}" if csv_url else text

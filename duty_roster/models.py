@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from logsheet.models import CREW_ROLES, Airfield, crew_field
+from logsheet.models import Airfield, DutyCrew
 
 
 class DutyAssignmentQuerySet(models.QuerySet["DutyAssignment"]):
@@ -23,7 +23,7 @@ class DutyAssignmentQuerySet(models.QuerySet["DutyAssignment"]):
         return self.filter(status=DutyAssignment.Status.ACTIVE, is_scheduled=False, is_confirmed=False)
 
 
-class DutyAssignment(models.Model):
+class DutyAssignment(DutyCrew):
     class Status(models.TextChoices):
         ACTIVE = "active"
         EXPIRED = "expired", "Expired (ad-hoc day not confirmed in time)"
@@ -31,12 +31,6 @@ class DutyAssignment(models.Model):
 
     date = models.DateField()
     location = models.ForeignKey(Airfield, on_delete=models.PROTECT, related_name="duty_days")
-    duty_officer = crew_field("+")
-    assistant_duty_officer = crew_field("+")
-    duty_instructor = crew_field("+")
-    surge_instructor = crew_field("+")
-    tow_pilot = crew_field("+")
-    surge_tow_pilot = crew_field("+")
     is_scheduled = models.BooleanField(default=True, help_text="False: an ad-hoc day proposed by members.")
     is_confirmed = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -57,12 +51,6 @@ class DutyAssignment(models.Model):
     def __str__(self) -> str:
         kind = "scheduled" if self.is_scheduled else "ad hoc"
         return f"{self.date} {self.location.identifier} ({kind}, {self.status})"
-
-    def crew(self) -> list[tuple[str, object]]:
-        """(role label, member) for every filled crew role, in roster order."""
-        return [
-            (label, member) for field, label in CREW_ROLES if (member := getattr(self, field)) is not None
-        ]
 
 
 class ClubClosureQuerySet(models.QuerySet["ClubClosure"]):

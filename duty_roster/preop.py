@@ -3,7 +3,7 @@
 ``day_briefing(day)`` reads everything ``send_duty_preop_emails`` needs in three queries (the
 operating assignments with their airfields and crews, the grounded aircraft, the maintenance
 deadlines); ``DayBriefing.crews`` groups the crew per member, so a member with several roles
-that day is briefed once.
+that day is briefed once. What each of them is sent is in ``duty_roster.notices.preop``.
 """
 
 from __future__ import annotations
@@ -15,19 +15,12 @@ from functools import cached_property
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from duty_roster.models import DutyAssignment
-from logsheet.models import CREW_ROLES
+from logsheet.models import CREW_FIELDS, CREW_ROLES
 from maintenance.models import MaintenanceDeadline, MaintenanceIssue
 from members.models import Member
 
-JOB_NAME = "send_duty_preop_emails"
 # Deadlines due up to this long after the operations day are in the briefing.
 DEADLINE_HORIZON = datetime.timedelta(days=30)
-CREW_FIELDS = tuple(field_name for field_name, _ in CREW_ROLES)
-
-
-# The ledger kind of a briefing; its ledger day is the operations date, so a briefing goes out
-# once per operations date, whatever day it is sent on.
-PREOP_KIND = "duty_preop"
 
 
 @dataclass(frozen=True)
@@ -62,6 +55,11 @@ class DayBriefing:
     assignments: list[DutyAssignment]
     grounded: list[MaintenanceIssue]
     deadlines: list[MaintenanceDeadline]  # each annotated with ``overdue``
+
+    @property
+    def fields(self) -> str:
+        """The airfields that operate, e.g. "KFRR, KOKV"."""
+        return ", ".join(assignment.location.identifier for assignment in self.assignments)
 
     @property
     def horizon(self) -> datetime.date:

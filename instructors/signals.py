@@ -8,7 +8,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from instructors.models import InstructionReport
-from instructors.services import refresh_late_sprs_notification
+from instructors.notices.late_sprs import refresh_late_sprs_notification
 from utils.clubtime import club_today
 
 

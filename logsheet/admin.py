@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from logsheet.models import Airfield, Flight, Glider, Logsheet, Towplane
+from logsheet.models import CREW_FIELDS, Airfield, Flight, Glider, Logsheet, Towplane
 
 
 @admin.register(Airfield)
@@ -31,15 +31,9 @@ class LogsheetAdmin(admin.ModelAdmin):
     list_display = ("log_date", "airfield", "duty_officer", "finalized")
     list_filter = ("finalized", "airfield")
     date_hierarchy = "log_date"
-    raw_id_fields = (
-        "created_by",
-        "duty_officer",
-        "assistant_duty_officer",
-        "duty_instructor",
-        "surge_instructor",
-        "tow_pilot",
-        "surge_tow_pilot",
-    )
+    # The crew (from DutyCrew) would come first by default.
+    fields = ("log_date", "airfield", "created_by", "finalized", *CREW_FIELDS)
+    raw_id_fields = ("created_by", *CREW_FIELDS)
     inlines = [FlightInline]
 
 

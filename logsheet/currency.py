@@ -54,27 +54,35 @@ def lapse_date(last_flight: datetime.date, days: int) -> datetime.date:
     return last_flight + datetime.timedelta(days=days + 1)
 
 
-def candidates(now: datetime.datetime, days: int, warn_days: int) -> QuerySet[Member]:
+def candidates(
+    now: datetime.datetime, days: int, warn_days: int, member_id: int | None = None
+) -> QuerySet[Member]:
     """Active pilots (not students) whose last flight could make a reminder due today; one query.
 
     No zone's date is later than UTC's date plus one, so that bounds every member's today; the
-    exact rule, in each member's own zone, is applied to this short list.
+    exact rule, in each member's own zone, is applied to this short list. ``member_id``: that
+    member only.
     """
     latest_today = now.astimezone(datetime.UTC).date() + DAY
     cutoff = latest_today - datetime.timedelta(days=days + 1 - warn_days)
+    members = Member.objects.active()
+    if member_id is not None:
+        members = members.filter(pk=member_id)
     return (
-        Member.objects.active()
-        .exclude(membership_status__in=UNDER_INSTRUCTION)
+        members.exclude(membership_status__in=UNDER_INSTRUCTION)
         .annotate(last_flight=Max("flights__logsheet__log_date", filter=Q(flights__logsheet__finalized=True)))
         .filter(last_flight__lte=cutoff)
         .order_by("last_name", "first_name", "pk")
     )
 
 
-def due_reminders(now: datetime.datetime, days: int, warn_days: int) -> list[CurrencyReminder]:
-    """Every pilot whose currency lapses within ``warn_days`` days of their today, or has lapsed."""
+def due_reminders(
+    now: datetime.datetime, days: int, warn_days: int, member_id: int | None = None
+) -> list[CurrencyReminder]:
+    """Every pilot whose currency lapses within ``warn_days`` days of their today, or has lapsed
+    (``member_id``: only that member, if so)."""
     found = []
-    for member in candidates(now, days, warn_days):
+    for member in candidates(now, days, warn_days, member_id):
         today = member_today(member, now)
         lapse = lapse_date(member.last_flight, days)  # type: ignore[attr-defined]
         if (lapse - today).days <= warn_days:

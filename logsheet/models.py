@@ -44,7 +44,7 @@ class Towplane(Aircraft):
     name = models.CharField(max_length=50, blank=True)
 
 
-# The duty crew of a day, as (field, label): shared by the logsheet and the duty roster.
+# The duty crew of a day, as (field, label): the fields of DutyCrew, in roster order.
 CREW_ROLES: tuple[tuple[str, str], ...] = (
     ("duty_officer", "Duty officer"),
     ("assistant_duty_officer", "Assistant duty officer"),
@@ -53,16 +53,36 @@ CREW_ROLES: tuple[tuple[str, str], ...] = (
     ("tow_pilot", "Tow pilot"),
     ("surge_tow_pilot", "Surge tow pilot"),
 )
+CREW_FIELDS: tuple[str, ...] = tuple(field_name for field_name, _ in CREW_ROLES)
 
 
-def crew_field(related_name: str) -> models.ForeignKey:
+def crew_field() -> models.ForeignKey:
     return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name=related_name,
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+
+class DutyCrew(models.Model):
+    """The crew of a flying day: who did it (the logsheet), who is to (the duty roster).
+
+    Its fields come first in a model's field list; the admins list their forms' fields.
+    """
+
+    duty_officer = crew_field()
+    assistant_duty_officer = crew_field()
+    duty_instructor = crew_field()
+    surge_instructor = crew_field()
+    tow_pilot = crew_field()
+    surge_tow_pilot = crew_field()
+
+    class Meta:
+        abstract = True
+
+    def crew(self) -> list[tuple[str, object]]:
+        """(role label, member) for every filled crew role, in roster order."""
+        return [
+            (label, member) for field, label in CREW_ROLES if (member := getattr(self, field)) is not None
+        ]
 
 
 class LogsheetQuerySet(models.QuerySet["Logsheet"]):
@@ -71,7 +91,7 @@ class LogsheetQuerySet(models.QuerySet["Logsheet"]):
         return self.filter(finalized=False, log_date__lt=today - datetime.timedelta(days=days))
 
 
-class Logsheet(models.Model):
+class Logsheet(DutyCrew):
     log_date = models.DateField()
     airfield = models.ForeignKey(Airfield, on_delete=models.PROTECT, related_name="logsheets")
     created_by = models.ForeignKey(
@@ -79,12 +99,6 @@ class Logsheet(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finalized = models.BooleanField(default=False)
-    duty_officer = crew_field("+")
-    assistant_duty_officer = crew_field("+")
-    duty_instructor = crew_field("+")
-    surge_instructor = crew_field("+")
-    tow_pilot = crew_field("+")
-    surge_tow_pilot = crew_field("+")
 
     objects = LogsheetQuerySet.as_manager()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import enum
 import zoneinfo
 
 from django.conf import settings
@@ -52,6 +53,14 @@ class MembershipStatus(models.TextChoices):
     DECEASED = "deceased", "Deceased"
 
 
+class LeadershipRole(enum.StrEnum):
+    """The club's leadership, as Member role flags: the top of SPR escalation."""
+
+    CHIEF_INSTRUCTOR = "chief_instructor"
+    DIRECTOR = "director"  # the board
+    MEMBER_MANAGER = "member_manager"
+
+
 class MemberQuerySet(models.QuerySet["Member"]):
     def active(self) -> MemberQuerySet:
         return self.filter(membership_status__in=settings.ACTIVE_MEMBERSHIP_STATUSES, is_active=True)
@@ -62,8 +71,21 @@ class MemberQuerySet(models.QuerySet["Member"]):
         return self.filter(**{role: True})
 
     def leadership(self) -> MemberQuerySet:
-        """Chief instructors, board members and the member manager: the top of SPR escalation."""
-        return self.active().filter(Q(chief_instructor=True) | Q(director=True) | Q(member_manager=True))
+        """Active members with a ``LeadershipRole``."""
+        either = Q()
+        for role in LeadershipRole:
+            either |= Q(**{role.value: True})
+        return self.active().filter(either)
+
+    def leaders_by_role(self, *fields: str) -> dict[LeadershipRole, list[Member]]:
+        """The leadership per role, in name order (a member with two roles is in both); one query
+        loading ``fields`` and the role flags."""
+        leaders: dict[LeadershipRole, list[Member]] = {role: [] for role in LeadershipRole}
+        for member in self.leadership().only(*fields, *LeadershipRole).order_by("last_name", "first_name"):
+            for role in LeadershipRole:
+                if getattr(member, role):
+                    leaders[role].append(member)
+        return leaders
 
 
 class MemberManager(UserManager.from_queryset(MemberQuerySet)):  # type: ignore[misc]

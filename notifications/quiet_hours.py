@@ -7,6 +7,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,18 @@ class QuietHours:
 
     @classmethod
     def from_settings(cls) -> QuietHours | None:
-        value = settings.SMS_QUIET_HOURS.strip()
+        """SMS_QUIET_HOURS, which the notifications app checks as it starts (a bad value is a
+        configuration error: one line, exit 2)."""
+        value = settings.SMS_QUIET_HOURS
+        try:
+            return cls.parse(value)
+        except ValueError:
+            raise ImproperlyConfigured(f"SMS_QUIET_HOURS={value!r} must look like 21:00-08:00") from None
+
+    @classmethod
+    def parse(cls, value: str) -> QuietHours | None:
+        """``"21:00-08:00"``; None for none (blank, or start and end the same). ValueError if malformed."""
+        value = value.strip()
         if not value:
             return None
         start, end = (datetime.time.fromisoformat(part.strip()) for part in value.split("-"))

@@ -273,7 +273,7 @@ def test_the_window_and_membership_use_the_clubs_today_not_utcs(
 def test_a_very_long_list_is_cut_in_the_email_but_whole_in_the_csv(
     smtp_settings: SMTPServer, board: list[Member], media: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("duty_roster.delinquency.EMAIL_LIST_LIMIT", 2)
+    monkeypatch.setattr("duty_roster.notices.delinquency.EMAIL_LIST_LIMIT", 2)
     for name, day in (("Ann One", 3), ("Bob Two", 2), ("Cy Three", 1)):
         fly(member(name), datetime.date(2026, 5, day))
     assert run_command(COMMAND).code == 0

@@ -11,18 +11,17 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from instructors.management.commands.notify_late_sprs import Command
-from instructors.models import InstructionReport
-from instructors.services import (
+from instructors.late_sprs import (
     CC,
-    LATE_SPRS_KEY,
     LEVELS,
     InstructorOverdue,
     OverdueReport,
-    late_sprs_message,
     level_for_age,
     overdue_reports,
 )
+from instructors.management.commands.notify_late_sprs import Command
+from instructors.models import InstructionReport
+from instructors.notices.late_sprs import LATE_SPRS_KEY, late_sprs_message
 from instructors.tests.factories import InstructionReportFactory
 from logsheet.models import Flight, Logsheet
 from logsheet.tests.factories import AirfieldFactory, FlightFactory

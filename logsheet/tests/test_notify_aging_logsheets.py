@@ -11,9 +11,10 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from logsheet.aging import find_aging_logsheets
 from logsheet.management.commands.notify_aging_logsheets import Command
 from logsheet.models import Logsheet
-from logsheet.services import AGING_NOTIFICATION_KEY, find_aging_logsheets
+from logsheet.notices.aging import AGING_NOTIFICATION_KEY
 from logsheet.tests.factories import AirfieldFactory, LogsheetFactory
 from members.models import Member
 from members.tests.factories import MemberFactory

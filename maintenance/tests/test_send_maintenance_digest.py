@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from logsheet.models import Glider, Towplane
 from logsheet.tests.factories import GliderFactory, TowplaneFactory
+from maintenance.digest import build_digest, digest_recipients
 from maintenance.models import AircraftMeister, MaintenanceDeadline, MaintenanceIssue
-from maintenance.services import build_digest, digest_recipients
 from maintenance.tests.factories import (
     AircraftMeisterFactory,
     MaintenanceDeadlineFactory,
@@ -343,8 +343,8 @@ def test_the_slack_post_follows_the_notice_kind(
 
 
 def test_member_text_posted_to_slack_is_inert() -> None:
-    from maintenance.emails import maintenance_digest_slack_text
-    from maintenance.services import build_digest
+    from maintenance.digest import build_digest
+    from maintenance.notices.digest import maintenance_digest_slack_text
 
     MaintenanceIssueFactory(grounded=True, description="<!channel> see <https://evil.example|the fix> & more")
     text = maintenance_digest_slack_text(build_digest(datetime.date(2026, 11, 22), 30), "1 open issue")

@@ -5,27 +5,23 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.mail import EmailMessage
 from django.core.management.base import CommandParser
 
-from duty_roster.delinquency import (
-    DelinquencyReport,
-    DelinquencyRules,
-    delinquency_report_email,
-    delinquency_slack_text,
-    find_delinquents,
-    render_list,
-    report_recipients,
-    save_report_csv,
-)
-from members.models import Member
-from notifications.delivery import Notice, Outbox, log_summary, member_key, slack_notice
+from duty_roster.delinquency import RULE_HELP, DelinquencyRules, find_delinquents, findings
+from duty_roster.notices.delinquency import send_report
+from notifications.delivery import log_summary
 from utils.cli import non_negative_int, positive_int
 from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand
 from utils.errors import UsageError
 
 MAX_MONTHS = 1200  # a hundred years: beyond that the dates themselves run out
+# An option per rule of DelinquencyRules (its defaults, delinquency.RULE_HELP's texts), of this type.
+RULE_TYPES = {
+    "lookback_months": positive_int,
+    "min_flights": positive_int,
+    "min_membership_months": non_negative_int,
+}
 
 
 class Command(BaseCronJobCommand):
@@ -41,92 +37,24 @@ class Command(BaseCronJobCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument(
-            "--lookback-months",
-            type=positive_int,
-            default=12,
-            help="Calendar months back from today that the flights and duties are looked at (default 12).",
-        )
-        parser.add_argument(
-            "--min-flights",
-            type=positive_int,
-            default=1,
-            help="Flights as pilot in the window that make a member actively flying (default 1).",
-        )
-        parser.add_argument(
-            "--min-membership-months",
-            type=non_negative_int,
-            default=3,
-            help="Members of fewer whole months are not reported (default 3; 0 reports everyone).",
-        )
+        for rule, kind in RULE_TYPES.items():
+            flag, default = "--" + rule.replace("_", "-"), getattr(DelinquencyRules, rule)
+            parser.add_argument(flag, type=kind, default=default, help=RULE_HELP[rule])
 
     def validate_options(self, options: dict[str, Any]) -> None:
         for option in ("lookback_months", "min_membership_months"):
             if options[option] > MAX_MONTHS:
-                flag = "--" + option.replace("_", "-")
-                raise UsageError(f"{flag} must be at most {MAX_MONTHS}")
+                raise UsageError(f"--{option.replace('_', '-')} must be at most {MAX_MONTHS}")
 
     def execute_job(self, *args: Any, **options: Any) -> None:
-        rules = DelinquencyRules(
-            today=club_today(),
-            lookback_months=options["lookback_months"],
-            min_flights=options["min_flights"],
-            min_membership_months=options["min_membership_months"],
-        )
+        rules = DelinquencyRules(club_today(), **{rule: options[rule] for rule in RULE_TYPES})
         report = find_delinquents(rules)
+        for line in findings(report, each=self.verbosity >= 2):
+            self.log("findings", line)
         found = len(report.delinquents)
-        self.log(
-            "findings",
-            f"Analyzed {report.subject_to_duty} members ({report.flying} flying since "
-            f"{rules.window_start.isoformat()}): {found} delinquent",
-        )
-        if self.verbosity >= 2:
-            for row in report.delinquents:
-                flights = f"{row.flights} flight{'s' * (row.flights != 1)}"
-                self.log(
-                    "findings",
-                    f"{row.name}: {flights}, last {row.last_flight.isoformat()}, "
-                    f"member for {row.membership_length}",
-                )
         self.count("delinquents", found)
         if not report.delinquents:
             log_summary(self, f"Found no delinquent members among {report.flying} flying: nothing to report")
             return
-        self.send_report(report)
+        send_report(self, report)
         log_summary(self, f"Found {found} delinquent member{'s' * (found != 1)} among {report.flying} flying")
-
-    def send_report(self, report: DelinquencyReport) -> None:
-        recipients = self.recipients_with_email()
-        kind = f"duty_delinquents:{report.rules.today:%Y-%m}"
-        listing = render_list(report)
-        with Outbox(self) as outbox:
-            csv_url = None
-            if self.dry_run:
-                self.log("dry_run", f"Would save the list as CSV ({len(report.delinquents)} rows)")
-            elif outbox.still_to_send([p for p in self.probes(kind, recipients) if outbox.routes(p)]):
-                # Only when a copy will go: a rerun that sends nothing leaves no unlinked CSV.
-                csv_url = save_report_csv(report)
-                self.log_info("Saved the list as CSV")
-                self.count("csv_saved")
-            for member in recipients:
-                email = delinquency_report_email(member, report, listing, csv_url)
-                outbox.deliver(Notice(kind, member_key(member.pk), member.full_name, email))
-            outbox.deliver(slack_notice(kind, delinquency_slack_text(report, csv_url)))
-
-    @staticmethod
-    def probes(kind: str, recipients: list[Member]) -> list[Notice]:
-        """Notices routed like the real ones (which need the CSV's link), to ask the ledger."""
-        emails = [Notice(kind, member_key(m.pk), m.full_name, EmailMessage()) for m in recipients]
-        return [*emails, slack_notice(kind, "the report")]
-
-    def recipients_with_email(self) -> list[Member]:
-        recipients = []
-        for member in report_recipients():
-            if member.email:
-                recipients.append(member)
-            else:
-                self.log_warning(f"{member.full_name} has no email address: not sent the report")
-                self.count("no_email")
-        if not recipients:
-            self.log_warning("No active board member or duty officer has an email address")
-        return recipients

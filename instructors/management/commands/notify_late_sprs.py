@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import datetime
-from collections import Counter
 from typing import Any
 
 from django.core.management.base import CommandParser
 
-from instructors.emails import late_sprs_email
-from instructors.services import (
-    CC,
-    DEFAULT_LOOKBACK_DAYS,
-    FINAL_LEVEL,
-    INSTRUCTION_REPORTS_URL,
-    LATE_SPRS_FINAL_KIND,
-    LATE_SPRS_KEY,
-    LEVELS,
-    OVERDUE_AFTER_DAYS,
-    InstructorOverdue,
-    cc_members,
-    late_sprs_message,
-    late_sprs_sms,
-    leaders_by_role,
-    overdue_reports,
-)
-from members.models import Member
-from notifications.delivery import Notice, Outbox, log_summary, member_key
-from notifications.inapp import sync_notifications
+from instructors.late_sprs import DEFAULT_LOOKBACK_DAYS, OVERDUE_AFTER_DAYS, describe, overdue_reports
+from instructors.notices.late_sprs import remind_instructors
+from notifications.delivery import log_summary
 from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
 from utils.errors import UsageError
@@ -50,7 +32,7 @@ class Command(BaseCronJobCommand):
             "--lookback-days",
             type=positive_int,
             default=DEFAULT_LOOKBACK_DAYS,
-            help=f"Flights older than this many days are no longer chased (default {DEFAULT_LOOKBACK_DAYS}).",
+            help="Flights older than this many days are no longer chased (default %(default)s).",
         )
 
     def validate_options(self, options: dict[str, Any]) -> None:
@@ -64,53 +46,5 @@ class Command(BaseCronJobCommand):
 
     def execute_job(self, *args: Any, **options: Any) -> None:
         overdue = overdue_reports(club_today(), options["lookback_days"])
-        leaders = leaders_by_role()
-        sync_notifications(
-            self,
-            LATE_SPRS_KEY,
-            INSTRUCTION_REPORTS_URL,
-            {item.instructor.pk: (item.instructor.full_name, late_sprs_message(item)) for item in overdue},
-        )
-        self._warned_no_email: set[int] = set()
-        with Outbox(self) as outbox:
-            for item in overdue:
-                self.notify(outbox, item, leaders)
-        log_summary(self, self.findings(overdue))
-
-    def findings(self, overdue: list[InstructorOverdue]) -> str:
-        levels = Counter(report.level.rank for item in overdue for report in item.reports)
-        found = f"Found {levels.total()} overdue SPR(s) for {len(overdue)} instructor(s)"
-        by_level = ", ".join(f"{lv.label} {levels[lv.rank]}" for lv in reversed(LEVELS) if levels[lv.rank])
-        return f"{found} ({by_level})" if by_level else found
-
-    def notify(self, outbox: Outbox, item: InstructorOverdue, leaders: dict[CC, list[Member]]) -> None:
-        instructor = item.instructor
-        notice = Notice(LATE_SPRS_KEY, member_key(instructor.pk), instructor.full_name, member=instructor)
-        if item.highest_level == FINAL_LEVEL:
-            # Offered by SMS too (kind late_sprs_final); only the instructor is texted, never the copies.
-            notice.sms, notice.kind_key = late_sprs_sms(item), LATE_SPRS_FINAL_KIND
-        if not instructor.email:
-            texted = notice.sms is not None and instructor.can_receive_sms
-            self.warn_no_email(
-                instructor, "texted and notified in-app" if texted else "no email sent; notified in-app only"
-            )
-            if texted:
-                outbox.deliver(notice)
-            return
-        cc = []
-        for member in cc_members(item, leaders):
-            if member.email:
-                cc.append(member)
-            else:
-                self.warn_no_email(member, "left out of the copies")
-        if cc:
-            notice.describe += " (cc " + ", ".join(member.full_name for member in cc) + ")"
-        notice.email = late_sprs_email(item, cc)
-        outbox.deliver(notice)
-
-    def warn_no_email(self, member: Member, consequence: str) -> None:
-        if member.pk in self._warned_no_email:
-            return
-        self._warned_no_email.add(member.pk)
-        self.log_warning(f"{member.full_name} has no email address; {consequence}")
-        self.count("no_email")
+        remind_instructors(self, overdue)
+        log_summary(self, describe(overdue))

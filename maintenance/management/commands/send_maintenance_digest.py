@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from maintenance.emails import DigestEmails, maintenance_digest_slack_text
-from maintenance.services import DigestRecipient, MaintenanceDigest, build_digest, digest_recipients
-from notifications.delivery import Notice, Outbox, log_summary, member_key, slack_notice
+from maintenance.digest import DEFAULT_DEADLINE_DAYS, build_digest
+from maintenance.notices.digest import send_digest
+from notifications.delivery import log_summary
 from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
 from utils.errors import UsageError
@@ -34,8 +34,8 @@ class Command(BaseCronJobCommand):
         parser.add_argument(
             "--deadline-days",
             type=positive_int,
-            default=30,
-            help="List deadlines overdue or due within this many days of today (default 30).",
+            default=DEFAULT_DEADLINE_DAYS,
+            help="List deadlines overdue or due within this many days of today (default %(default)s).",
         )
 
     def validate_options(self, options: dict[str, Any]) -> None:
@@ -44,45 +44,8 @@ class Command(BaseCronJobCommand):
 
     def execute_job(self, *args: Any, **options: Any) -> None:
         digest = build_digest(club_today(), options["deadline_days"])
-        found = describe(digest)
         if digest.is_empty:
-            log_summary(self, f"Found {found}: nothing to send")
+            log_summary(self, f"Found {digest.describe()}: nothing to send")
             return
-        recipients = self.recipients_with_email(digest)
-        self.log("findings", f"{found}; {len(recipients)} recipient{'s' * (len(recipients) != 1)}")
-        emails = DigestEmails(digest)
-        with Outbox(self) as outbox:
-            for recipient in recipients:
-                member = recipient.member
-                email = emails.for_recipient(recipient)
-                outbox.deliver(Notice("maintenance_digest", member_key(member.pk), member.full_name, email))
-            outbox.deliver(slack_notice("maintenance_digest", maintenance_digest_slack_text(digest, found)))
-        log_summary(self, f"Found {found}")
-
-    def recipients_with_email(self, digest: MaintenanceDigest) -> list[DigestRecipient]:
-        recipients = []
-        for recipient in digest_recipients(digest):
-            if recipient.member.email:
-                recipients.append(recipient)
-            else:
-                self.log_warning(f"{recipient.member.full_name} has no email address: not sent the digest")
-                self.count("no_email")
-        if not recipients:
-            self.log_warning("Nobody to send the digest to: no active maintenance team member has an email")
-        return recipients
-
-
-def describe(digest: MaintenanceDigest) -> str:
-    issues = len(digest.issues)
-    text = f"{issues} open issue{'s' * (issues != 1)}" if issues else "no open issues"
-    if digest.grounded_count:
-        text += f" ({digest.grounded_count} grounding)"
-    deadlines = len(digest.deadlines)
-    by = digest.horizon.isoformat()
-    if deadlines:
-        text += f" and {deadlines} deadline{'s' * (deadlines != 1)} due by {by}"
-        if digest.overdue_count:
-            text += f" ({digest.overdue_count} overdue)"
-    else:
-        text += f" and no deadlines due by {by}"
-    return text
+        send_digest(self, digest)
+        log_summary(self, f"Found {digest.describe()}")

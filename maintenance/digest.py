@@ -1,4 +1,5 @@
-"""What the weekly maintenance digest lists, and who receives it.
+"""What the weekly maintenance digest lists, and who receives it (what they are sent is in
+``maintenance.notices.digest``).
 
 Four queries whatever the fleet's size: the open issues, the deadlines in the window, the
 meisters of the listed aircraft, and the recipients.
@@ -15,6 +16,7 @@ from django.db.models import Q
 from maintenance.models import AircraftMeister, MaintenanceDeadline, MaintenanceIssue
 from members.models import Member
 
+DEFAULT_DEADLINE_DAYS = 30
 AircraftKey = tuple[str, int]  # ("glider", id) or ("towplane", id): AircraftRef.aircraft_key
 
 
@@ -50,6 +52,17 @@ class MaintenanceDigest:
     @property
     def overdue_count(self) -> int:
         return sum(line.overdue for line in self.deadlines)
+
+    def describe(self) -> str:
+        """What it lists, in a line: "2 open issues (1 grounding) and no deadlines due by …"."""
+        issues, deadlines, by = len(self.issues), len(self.deadlines), self.horizon.isoformat()
+        text = f"{issues} open issue{'s' * (issues != 1)}" if issues else "no open issues"
+        if self.grounded_count:
+            text += f" ({self.grounded_count} grounding)"
+        if not deadlines:
+            return text + f" and no deadlines due by {by}"
+        text += f" and {deadlines} deadline{'s' * (deadlines != 1)} due by {by}"
+        return text + (f" ({self.overdue_count} overdue)" if self.overdue_count else "")
 
     def aircraft_with_issues(self) -> set[AircraftKey]:
         return {issue.aircraft_key for issue in self.issues}

@@ -3,38 +3,36 @@
 An SPR is owed for every (instructor, student, flight date) with an instructional flight on a
 finalized logsheet; it is overdue once the flight is ``OVERDUE_AFTER_DAYS`` days old and no
 ``InstructionReport`` exists for that instructor, student and date. ``notify_late_sprs`` and the
-signal that refreshes an instructor's notification when an SPR is saved both ask this module.
+signal that refreshes an instructor's notification when an SPR is saved both ask this module;
+what the instructor and the copies are told is in ``instructors.notices.late_sprs``.
 """
 
 from __future__ import annotations
 
 import datetime
 import enum
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
 from instructors.models import InstructionReport
 from logsheet.models import Flight
-from members.models import Member
-from notifications.inapp import dismiss_notifications
-from notifications.models import Notification
+from members.models import LeadershipRole, Member
 
-LATE_SPRS_KEY = "late_sprs"
-INSTRUCTION_REPORTS_URL = "/instructors/"
 DEFAULT_LOOKBACK_DAYS = 90
 
 
 class CC(enum.Enum):
-    """Who an escalation level copies, besides the instructor."""
+    """Who an escalation level copies, besides the instructor: their supervisor
+    (``Member.supervisor``), or everyone with one of the club's leadership roles."""
 
-    SUPERVISOR = "the instructor's supervisor"
-    CHIEF_INSTRUCTORS = "the chief instructor(s)"
-    BOARD = "the board"
-    MEMBER_MANAGERS = "the member manager(s)"
+    SUPERVISOR = "supervisor"
+    CHIEF_INSTRUCTORS = LeadershipRole.CHIEF_INSTRUCTOR
+    BOARD = LeadershipRole.DIRECTOR
+    MEMBER_MANAGERS = LeadershipRole.MEMBER_MANAGER
 
 
 @dataclass(frozen=True)
@@ -65,9 +63,6 @@ LEVELS: tuple[EscalationLevel, ...] = (
 )
 OVERDUE_AFTER_DAYS = LEVELS[0].min_days
 FINAL_LEVEL = LEVELS[-1]
-# The notice kinds (notifications.NoticeKind) of the reminder: at FINAL level it is also
-# offered by SMS.
-LATE_SPRS_FINAL_KIND = "late_sprs_final"
 
 
 def level_for_age(age_days: int) -> EscalationLevel | None:
@@ -183,20 +178,9 @@ def _overdue_rows(
 
 
 def leaders_by_role() -> dict[CC, list[Member]]:
-    """Active chief instructors, board members and member managers; one query."""
-    leaders: dict[CC, list[Member]] = {CC.CHIEF_INSTRUCTORS: [], CC.BOARD: [], CC.MEMBER_MANAGERS: []}
-    roles = {
-        CC.CHIEF_INSTRUCTORS: "chief_instructor",
-        CC.BOARD: "director",
-        CC.MEMBER_MANAGERS: "member_manager",
-    }
-    for member in (
-        Member.objects.leadership().only(*_PERSON, *roles.values()).order_by("last_name", "first_name")
-    ):
-        for cc, role in roles.items():
-            if getattr(member, role):
-                leaders[cc].append(member)
-    return leaders
+    """The active leadership per copy group (chief instructors, board, member managers); one query."""
+    by_role = Member.objects.leaders_by_role(*_PERSON)
+    return {cc: by_role[LeadershipRole(cc.value)] for cc in CC if cc is not CC.SUPERVISOR}
 
 
 def cc_members(overdue: InstructorOverdue, leaders: dict[CC, list[Member]]) -> list[Member]:
@@ -217,40 +201,9 @@ def cc_members(overdue: InstructorOverdue, leaders: dict[CC, list[Member]]) -> l
     return list(chosen.values())
 
 
-def late_sprs_message(overdue: InstructorOverdue, shown: int = 5) -> str:
-    """The text of the instructor's in-app notification."""
-    count = len(overdue.reports)
-    noun = "report" if count == 1 else "reports"
-    oldest_first = overdue.reports[:shown]
-    listed = "; ".join(
-        f"{r.student.full_name} ({r.flight_date.isoformat()}, {r.age_days} days)" for r in oldest_first
-    )
-    more = f"; and {count - shown} more" if count > shown else ""
-    return f"{overdue.highest_level.label}: {count} overdue student progress {noun}: {listed}{more}"
-
-
-def late_sprs_sms(overdue: InstructorOverdue) -> str:
-    """The FINAL-level reminder as a text message: how many, the oldest, where to write them."""
-    count = len(overdue.reports)
-    oldest = overdue.reports[0]
-    noun = "report is" if count == 1 else "reports are"
-    return (
-        f"{settings.CLUB_NAME}: FINAL notice. {count} student progress {noun} overdue, the oldest "
-        f"for {oldest.student.full_name} ({oldest.flight_date:%d %b}, {oldest.age_days} days). "
-        f"Please write them today: {settings.SITE_URL}{INSTRUCTION_REPORTS_URL}"
-    )
-
-
-def refresh_late_sprs_notification(instructor_id: int, today: datetime.date) -> None:
-    """After an SPR is written: dismiss the instructor's notification, or shorten its list.
-
-    Only an existing live notification is touched; creating one is notify_late_sprs's work.
-    """
-    live = Notification.objects.filter(user_id=instructor_id, key=LATE_SPRS_KEY, dismissed=False)
-    if not live.exists():
-        return
-    remaining = overdue_reports(today, instructor_id=instructor_id)
-    if remaining:
-        live.update(message=late_sprs_message(remaining[0]))
-    else:
-        dismiss_notifications(LATE_SPRS_KEY, user_ids=[instructor_id])
+def describe(overdue: list[InstructorOverdue]) -> str:
+    """What a run found, for its closing line: reports and instructors, how many at each level."""
+    levels = Counter(report.level.rank for item in overdue for report in item.reports)
+    found = f"Found {levels.total()} overdue SPR(s) for {len(overdue)} instructor(s)"
+    by_level = ", ".join(f"{lv.label} {levels[lv.rank]}" for lv in reversed(LEVELS) if levels[lv.rank])
+    return f"{found} ({by_level})" if by_level else found

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from logsheet.models import Logsheet
 from members.models import Member
 
-AGING_NOTIFICATION_KEY = "aging_logsheets"
-LOGSHEETS_URL = "/logsheet/"
 DEFAULT_AGING_DAYS = 7
 
 
@@ -89,9 +87,3 @@ def find_aging_logsheets(today: datetime.date, days: int = DEFAULT_AGING_DAYS) -
         by_member.values(), key=lambda r: (r.member.last_name, r.member.first_name, r.member.pk)
     )
     return AgingLogsheets(found, responsible, unaddressed)
-
-
-def aging_notification_message(logsheets: list[AgingLogsheet]) -> str:
-    count = len(logsheets)
-    noun = "logsheet is" if count == 1 else "logsheets are"
-    return f"{count} {noun} waiting to be finalized: " + "; ".join(s.describe() for s in logsheets)

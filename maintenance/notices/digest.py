@@ -1,4 +1,5 @@
-"""The maintenance emails: one function per kind of email."""
+"""What the weekly maintenance digest sends: each recipient's email (their own aircraft marked),
+and a summary to the club's Slack channel."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from maintenance.digest import digest_recipients
 from notifications.channels import slack_escape
+from notifications.delivery import Notice, Outbox, member_key, slack_notice
 from notifications.email import render_email
 
 if TYPE_CHECKING:
     from django.core.mail import EmailMultiAlternatives
 
-    from maintenance.services import AircraftKey, DigestRecipient, MaintenanceDigest
+    from maintenance.digest import AircraftKey, DigestRecipient, MaintenanceDigest
+    from notifications.job import SendingJob
+
+KIND = "maintenance_digest"  # the ledger and notice kind
 
 
 class DigestEmails:
@@ -90,3 +96,22 @@ def maintenance_digest_slack_text(digest: MaintenanceDigest, found: str, shown: 
     if left:
         lines.append(f"…and {left} more in the emailed digest.")
     return "\n".join(lines)
+
+
+def send_digest(job: SendingJob, digest: MaintenanceDigest) -> None:
+    """The digest to the maintenance team and the meisters of aircraft with issues (those with an
+    email address), and its summary to Slack."""
+    found = digest.describe()
+    with Outbox(job) as outbox:
+        recipients = [
+            r for r in digest_recipients(digest) if outbox.has_email(r.member, ": not sent the digest")
+        ]
+        if not recipients:
+            job.log_warning("Nobody to send the digest to: no active maintenance team member has an email")
+        job.log("findings", f"{found}; {len(recipients)} recipient{'s' * (len(recipients) != 1)}")
+        emails = DigestEmails(digest)
+        for recipient in recipients:
+            member = recipient.member
+            email = emails.for_recipient(recipient)
+            outbox.deliver(Notice(KIND, member_key(member.pk), member.full_name, email))
+        outbox.deliver(slack_notice(KIND, maintenance_digest_slack_text(digest, found)))

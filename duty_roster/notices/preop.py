@@ -1,20 +1,30 @@
-"""The pre-operation briefing: its email with a calendar file (one all-day event per role), and
-the short SMS for members who opted in to text messages."""
+"""What each crew member of an operations day is sent the day before: the briefing's email with
+a calendar file (one all-day event per role), and a short SMS for members who opted in to text
+messages (members without an address: the SMS only, if any)."""
 
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from duty_roster.preop import CrewBriefing, DayBriefing, Duty
+from notifications.delivery import Notice, Outbox, member_key
 from notifications.email import render_email
 
+if TYPE_CHECKING:
+    from duty_roster.preop import CrewBriefing, DayBriefing, Duty
+    from notifications.job import SendingJob
+
 CALENDAR_PRODID = "-//Manage2Soar//Duty roster//EN"
+# The ledger kind of a briefing; its ledger day is the operations date, so a briefing goes out
+# once per operations date, whatever day it is sent on.
+PREOP_KIND = "duty_preop"
 
 
 def duty_uid(duty: Duty, member_id: int) -> str:
@@ -94,3 +104,21 @@ def preop_sms(briefing: DayBriefing, crew: CrewBriefing) -> str:
     if briefing.overdue_count:
         text += f" {briefing.overdue_count} maintenance deadline(s) overdue."
     return text + " Full briefing by email."
+
+
+def brief_crews(job: SendingJob, briefing: DayBriefing) -> None:
+    """Each crew member's briefing: the email, and the SMS to members who opted in when the
+    duty_preop kind offers it."""
+    emails = BriefingEmails(briefing, timezone.now())
+    with Outbox(job) as outbox:
+        for crew in briefing.crews:
+            member = crew.member
+            texted = member.can_receive_sms
+            if outbox.has_email(member, ": briefed by text message only" if texted else ": not briefed"):
+                email = emails.for_crew(crew)
+            elif texted:
+                email = None
+            else:
+                continue
+            sms, key, day = preop_sms(briefing, crew), member_key(member.pk), briefing.day
+            outbox.deliver(Notice(PREOP_KIND, key, member.full_name, email, day=day, sms=sms, member=member))

@@ -1,0 +1,119 @@
+"""What report_duty_delinquents sends: the report by email to the board and the duty officers,
+with a link to the CSV of the list, and a summary (counts, never names) to the club's Slack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+from duty_roster.delinquency import report_recipients, save_report_csv
+from notifications.delivery import Notice, Outbox, member_key, slack_notice
+from notifications.email import render_email
+
+if TYPE_CHECKING:
+    from django.core.mail import EmailMultiAlternatives
+
+    from duty_roster.delinquency import DelinquencyReport
+    from members.models import Member
+    from notifications.job import SendingJob
+
+TEMPLATE = "duty_roster/email/delinquency_report"
+# The email lists at most this many members (most flights first); the CSV always has them all.
+# A club of a few hundred never reaches it; it keeps a pathological month from mailing every
+# recipient megabytes of table.
+EMAIL_LIST_LIMIT = 250
+
+
+@dataclass(frozen=True)
+class RenderedList:
+    """The list of delinquents, rendered once for all the recipients' copies (it can be long)."""
+
+    text: str
+    html: SafeString
+    more: int  # members left out of the email (they are in the CSV)
+
+
+def render_list(report: DelinquencyReport) -> RenderedList:
+    shown = report.delinquents[:EMAIL_LIST_LIMIT]
+    more = len(report.delinquents) - len(shown)
+    context = {"delinquents": shown, "more": more}
+    return RenderedList(
+        text=render_to_string(f"{TEMPLATE}_list.txt", context),
+        html=mark_safe(render_to_string(f"{TEMPLATE}_list.html", context)),  # noqa: S308 - autoescaped template
+        more=more,
+    )
+
+
+def delinquency_report_email(
+    recipient: Member, report: DelinquencyReport, listing: RenderedList, csv_url: str | None
+) -> EmailMultiAlternatives:
+    return render_email(
+        TEMPLATE,
+        to=[recipient.email],
+        context={
+            "recipient": recipient,
+            "report": report,
+            "rules": report.rules,
+            "count": len(report.delinquents),
+            "listing": listing,
+            "csv_url": csv_url,
+        },
+    )
+
+
+def delinquency_slack_text(report: DelinquencyReport, csv_url: str | None) -> str:
+    """The report's summary for the club's Slack channel: counts and the CSV, never names."""
+    rules = report.rules
+    count = len(report.delinquents)
+    text = (
+        f"*{settings.CLUB_NAME} duty report {rules.today:%B %Y}*: {count} member{'s' * (count != 1)} "
+        f"flew since {rules.window_start.isoformat()} without doing duty "
+        f"(of {report.flying} flying, {report.subject_to_duty} subject to duty)."
+    )
+    return f"{text} List: {csv_url}" if csv_url else text
+
+
+def report_kind(report: DelinquencyReport) -> str:
+    """The ledger kind: one report per month."""
+    return f"duty_delinquents:{report.rules.today:%Y-%m}"
+
+
+def send_report(job: SendingJob, report: DelinquencyReport) -> None:
+    """The email to each recipient with an address, and the Slack post; the CSV saved first if
+    any of them is still to go."""
+    kind = report_kind(report)
+    with Outbox(job) as outbox:
+        recipients = outbox.with_email(report_recipients(), ": not sent the report")
+        if not recipients:
+            job.log_warning("No active board member or duty officer has an email address")
+        listing = render_list(report)
+        csv_url = saved_csv(job, outbox, report, probes(kind, recipients))
+        for member in recipients:
+            email = delinquency_report_email(member, report, listing, csv_url)
+            outbox.deliver(Notice(kind, member_key(member.pk), member.full_name, email))
+        outbox.deliver(slack_notice(kind, delinquency_slack_text(report, csv_url)))
+
+
+def probes(kind: str, recipients: list[Member]) -> list[Notice]:
+    """Notices routed like the real ones (which need the CSV's link), to ask the ledger."""
+    emails = [Notice(kind, member_key(m.pk), m.full_name, EmailMessage()) for m in recipients]
+    return [*emails, slack_notice(kind, "the report")]
+
+
+def saved_csv(job: SendingJob, outbox: Outbox, report: DelinquencyReport, probes: list[Notice]) -> str | None:
+    """The CSV's link, saved only when a copy will go: a rerun that sends nothing leaves no
+    unlinked CSV behind."""
+    if job.dry_run:
+        job.log("dry_run", f"Would save the list as CSV ({len(report.delinquents)} rows)")
+        return None
+    if not outbox.still_to_send([probe for probe in probes if outbox.routes(probe)]):
+        return None
+    csv_url = save_report_csv(report)
+    job.log("info", "Saved the list as CSV")
+    job.count("csv_saved")
+    return csv_url
