@@ -11,8 +11,12 @@ import sys
 import zoneinfo
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+# The classes the type stubs declare generic (ModelAdmin[Model], ...) become subscriptable.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
