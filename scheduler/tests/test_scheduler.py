@@ -16,8 +16,8 @@ from utils.models import CronJobLock, CronJobRun
 UTC = datetime.UTC
 
 
-def at(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=UTC)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime.datetime:
+    return datetime.datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def scheduler(clock, launcher, specs, records=None, **kwargs):  # type: ignore[no-untyped-def]
