@@ -129,7 +129,9 @@ def test_reports_flyers_without_duty_to_the_board_and_duty_officers(
     html = message.get_body(("html",)).get_content()
     assert '<td style="padding: 4px;">Sam Slacker</td>' in html
     (csv_path,) = stored_reports(media)
-    url = re.search(r"The list as a spreadsheet \(CSV\): (\S+)", text).group(1)  # type: ignore[union-attr]
+    link = re.search(r"The list as a spreadsheet \(CSV\): (\S+)", text)
+    assert link, text
+    url = link.group(1)
     assert url == f"https://club.example.org/media/{csv_path.relative_to(media).as_posix()}"
     assert f'href="{url}"' in html
     rows = Delivery.objects.values_list("kind", "status")
