@@ -10,6 +10,7 @@ import datetime
 import sys
 import zoneinfo
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -199,7 +200,7 @@ USE_I18N = False
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed copies made by collectstatic at image build time, served by WhiteNoise.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
