@@ -112,11 +112,12 @@ lint: dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	DEBUG=1 $(PY) -m mypy
 	DEBUG=1 $(PY) manage.py check
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .ruff_cache build/test-artifacts
+	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .ruff_cache .mypy_cache build/test-artifacts
 
 # docs/images/dashboard.png: the headless-Chromium test's screenshot of the dashboard (a week
 # of demo runs), copied from the test's artifacts directory.

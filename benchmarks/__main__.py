@@ -51,13 +51,20 @@ def job_figures(measured: Measured, job: str) -> JobFigures:
     )
 
 
+def seeded_count(what: str, output: str) -> int:
+    """How many ``what`` seed_demo says it made ("7,500 members")."""
+    found = re.search(rf"([\d,]+) {what}", output)
+    if found is None:
+        raise RuntimeError(f"seed_demo did not say how many {what}: {output[-800:]}")
+    return int(found.group(1).replace(",", ""))
+
+
 def measure_scale(database: ScratchDatabase, scale: int, smtp: SMTPServer, media: Path) -> ScaleFigures:
     env = manage_env(database.url, EMAIL_URL=smtp.url, MEDIA_ROOT=str(media), CRONJOB_LOG_FORMAT="json")
     seeded = run(manage("seed_demo", "--reset", "--scale", str(scale)), env)
     if seeded.returncode != 0:
         raise RuntimeError(f"seed_demo failed: {seeded.stderr[-800:]}")
-    members = int(re.search(r"([\d,]+) members", seeded.stdout).group(1).replace(",", ""))  # type: ignore[union-attr]
-    flights = int(re.search(r"([\d,]+) flights", seeded.stdout).group(1).replace(",", ""))  # type: ignore[union-attr]
+    members, flights = seeded_count("members", seeded.stdout), seeded_count("flights", seeded.stdout)
     database.query("VACUUM ANALYZE")
     figures = ScaleFigures(scale, seeded.wall_seconds, members, flights)
     for job in JOBS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
@@ -37,7 +38,7 @@ def ok(condition: bool) -> str:
 COLORS = ["#1d4e89", "#d64933", "#2f9e44", "#e67700", "#7048e8", "#0c8599"]
 
 
-def svg_chart(series: dict[str, list[tuple[float, float]]], title: str, y_label: str) -> str:
+def svg_chart(series: Mapping[str, Sequence[tuple[float, float]]], title: str, y_label: str) -> str:
     """A line chart with a logarithmic x axis (the scale) and a linear y axis."""
     width, height, left, right, top, bottom = 760, 420, 70, 220, 40, 50
     xs = sorted({x for points in series.values() for x, _ in points})

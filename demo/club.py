@@ -58,7 +58,10 @@ def _explicit_timestamps(*model_classes: type[models.Model]) -> Iterator[None]:
     auto_now_add would stamp the wall clock, and the same seed must give the same rows.
     """
     fields = [
-        f for model in model_classes for f in model._meta.concrete_fields if getattr(f, "auto_now_add", False)
+        f
+        for model in model_classes
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.DateField | models.TimeField) and f.auto_now_add
     ]
     for f in fields:
         f.auto_now_add = False

@@ -35,13 +35,15 @@ class Flown:
 
     def add(self, sheet: Sheet, flight: Flight) -> None:
         self.flights.append(flight)
-        if flight.instructor_id:
-            self.lessons[(flight.pilot_id, flight.instructor_id, sheet.day)] += 1
+        pilot, instructor = flight.pilot_id, flight.instructor_id
+        assert pilot is not None  # every flight of the demo has its pilot
+        if instructor:
+            self.lessons[(pilot, instructor, sheet.day)] += 1
         if sheet.counts:
-            self.flew.add(flight.pilot_id)
-            self.did_duty.update(filter(None, (flight.instructor_id, flight.tow_pilot_id)))
-            if flight.instructor_id:
-                self.counted_lessons.add((flight.pilot_id, flight.instructor_id, sheet.day))
+            self.flew.add(pilot)
+            self.did_duty.update(filter(None, (instructor, flight.tow_pilot_id)))
+            if instructor:
+                self.counted_lessons.add((pilot, instructor, sheet.day))
 
     def add_crew(self, sheet: Sheet) -> None:
         if sheet.counts:
@@ -85,9 +87,10 @@ class Pilots:
             raise RuntimeError(f"demo plan: {left} never flew on a finalized logsheet; try another --seed")
 
     def _pick(self, eligible: list[Person], pending: list[Person] | None) -> Person:
-        for i, person in enumerate(pending or ()):
-            if person in eligible:
-                return pending.pop(i)  # type: ignore[union-attr]
+        if pending is not None:
+            for i, person in enumerate(pending):
+                if person in eligible:
+                    return pending.pop(i)
         return self.rng.choice(eligible)
 
     def _ordinary_slots(self, sheet: Sheet, pending: dict[str, list[Person]] | None) -> list[Slot]:
@@ -99,12 +102,12 @@ class Pilots:
         instructional = rng.randint(2, max(2, sheet.flights // 3))
         slots: list[Slot] = []
         while len(slots) < instructional:
-            student = self._pick(learners, pending and pending["student"])
+            student = self._pick(learners, pending["student"] if pending is not None else None)
             teacher = teachers[len(slots) % len(teachers)]
             twice = instructional - len(slots) >= 2 and rng.random() < 0.35
             slots += [(student, teacher)] * (2 if twice else 1)
         while len(slots) < sheet.flights:
-            slots.append((self._pick(can_fly, pending and pending["solo"]), None))
+            slots.append((self._pick(can_fly, pending["solo"] if pending is not None else None), None))
         return slots
 
     def _aging_slots(self, sheet: Sheet) -> list[Slot]:
@@ -139,17 +142,18 @@ def _timed(section: Section, fleet: Fleet, sheet: Sheet, slots: list[Slot]) -> I
     gliders = fleet.gliders_on(sheet.day)
     two_seaters = [g for g in gliders if g.seats == 2]
     tow_pilot, surge_tow_pilot = sheet.crew["tow_pilot"], sheet.crew["surge_tow_pilot"]
+    assert sheet.row is not None and tow_pilot is not None  # inserted; every crew has a tow pilot
     for j, (pilot, instructor) in enumerate(slots):
         launch = 600 + int(j * span) + rng.randint(0, int(span / 2))
         minutes = rng.randint(18, 45) if instructor else rng.randint(25, 180)
-        surge = surge_tow_pilot is not None and j % 2 == 1
+        surge_pilot = surge_tow_pilot if j % 2 == 1 else None  # every other tow on a busy day
         yield Flight(
-            logsheet_id=sheet.row.pk,  # type: ignore[union-attr]
+            logsheet_id=sheet.row.pk,
             pilot_id=pilot.pk,
             instructor_id=instructor.pk if instructor else None,
-            tow_pilot_id=(surge_tow_pilot if surge else tow_pilot).pk,  # type: ignore[union-attr]
+            tow_pilot_id=(surge_pilot or tow_pilot).pk,
             glider_id=rng.choice(two_seaters if instructor else gliders).pk,
-            towplane_id=fleet.towplanes[1 if surge else 0].pk,
+            towplane_id=fleet.towplanes[0 if surge_pilot is None else 1].pk,
             launch_time=clock(launch),
             landing_time=clock(min(launch + minutes, 19 * 60 + 45)),
         )

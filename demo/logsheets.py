@@ -71,7 +71,9 @@ def _aging_sheet(section: Section, airfields: Airfields, crews: Crews) -> Sheet:
     other duty, which (unfinalized) does not count."""
     cal = section.cal
     crew = crews.crew(busy=False, assistant=section.one("unfinalized_ado"))
-    officer = crew["duty_officer"].member  # type: ignore[union-attr]
+    duty_officer = crew["duty_officer"]
+    assert duty_officer is not None  # every crew has a duty officer
+    officer = duty_officer.member
     section.report.aging = f"{airfields.away.identifier} {cal.aging_day}, duty officer {officer.full_name}"
     return Sheet(cal.aging_day, airfields.away, False, crew, 6, aging=True)
 

@@ -10,7 +10,9 @@ from maintenance.models import AircraftMeister, MaintenanceDeadline, Maintenance
 
 if TYPE_CHECKING:
     from demo.fleet import Fleet
+    from demo.people import Person
     from demo.section import Section
+    from logsheet.models import Glider, Towplane
 
 
 def create_maintenance(section: Section, fleet: Fleet) -> None:
@@ -23,7 +25,8 @@ def _issues(section: Section, fleet: Fleet) -> list[MaintenanceIssue]:
     """Three open (the canopy hinge grounds the second ASK-21) and one resolved."""
     today, g, t = section.cal.today, fleet.gliders, fleet.towplanes
     reporters = section.kind("chief_instructor", "instructor", "tow_pilot")
-    issues = [  # (aircraft, what, reported days ago, grounding)
+    # (aircraft, what, reported days ago, grounding)
+    issues: list[tuple[dict[str, Glider | Towplane], str, int, bool]] = [
         (
             {"glider": g[1]},
             "Rear canopy hinge cracked. Grounded until the repair is signed off.",
@@ -50,7 +53,8 @@ def _issues(section: Section, fleet: Fleet) -> list[MaintenanceIssue]:
 
 def _deadlines(section: Section, fleet: Fleet) -> list[MaintenanceDeadline]:
     today, g, t = section.cal.today, fleet.gliders, fleet.towplanes
-    deadlines = [  # (aircraft, kind, due in days): one overdue, two within 30 days, the rest later
+    # (aircraft, kind, due in days): one overdue, two within 30 days, the rest later
+    deadlines: list[tuple[Glider | Towplane, str, int]] = [
         (t[0], "transponder", -5), (g[0], "annual", 12), (t[1], "elt", 26), (t[0], "100hr", 45),
         (g[2], "annual", 75), (g[4], "parachute", 95), (g[3], "annual", 120), (g[4], "annual", 160),
         (t[1], "annual", 190), (g[5], "annual", 210), (g[6], "annual", 260), (g[1], "annual", 300),
@@ -64,6 +68,8 @@ def _deadlines(section: Section, fleet: Fleet) -> list[MaintenanceDeadline]:
 def _meisters(section: Section, fleet: Fleet) -> list[AircraftMeister]:
     """The gliders' meisters from the maintenance team in turn, the towplanes' from the tow pilots."""
     team = [p for p in section.by_pk.values() if p.member.maintenance_team]
-    meisters = [(plane, team[i % len(team)]) for i, plane in enumerate(fleet.gliders)]
+    meisters: list[tuple[Glider | Towplane, Person]] = [
+        (plane, team[i % len(team)]) for i, plane in enumerate(fleet.gliders)
+    ]
     meisters += list(zip(fleet.towplanes, section.kind("tow_pilot"), strict=False))
     return [AircraftMeister(**aircraft_field(plane), member=person.member) for plane, person in meisters]

@@ -42,7 +42,9 @@ class Person:
         return self.member.pk
 
     def flies_on(self, day: datetime.date) -> bool:
-        return self.flies_from is not None and self.flies_from <= day <= self.flies_to  # type: ignore[operator]
+        if self.flies_from is None or self.flies_to is None:
+            return False
+        return self.flies_from <= day <= self.flies_to
 
 
 def create_members(section: Section) -> None:
@@ -50,7 +52,7 @@ def create_members(section: Section) -> None:
     rng = section.rng
     pairs = rng.sample(range(len(FIRST_NAMES) * len(LAST_NAMES)), MEMBERS_PER_SECTION)
     names = [(FIRST_NAMES[p // len(LAST_NAMES)], LAST_NAMES[p % len(LAST_NAMES)]) for p in pairs]
-    people = []
+    people: list[Person] = []
     for group in MEMBER_PLAN:
         for n in range(group.count):
             member = _member(section, group, n, *names[len(people)], serial=len(people))

@@ -37,7 +37,7 @@ def club_data_present() -> str:
 def delete_club_data() -> None:
     """Everything of the club except superusers (their accounts are how operators log in)."""
     for model in CLUB_MODELS:
-        model.objects.all().delete()
+        model._default_manager.all().delete()
     Member.objects.filter(is_superuser=False).delete()
 
 

@@ -51,7 +51,7 @@ def _ad_hoc_days(
     (``busy``: tomorrow's crew at home); and three days ahead, confirmed, with a full crew."""
     cal, rng = section.cal, section.rng
     proposer = rng.choice(section.kind("flyer"))
-    signed_up = {
+    signed_up: Crew = {
         "duty_instructor": crews.instructors.next(avoid=busy),
         "tow_pilot": crews.tow_pilots.next(avoid=busy),
     }

@@ -41,7 +41,7 @@ class Section:
         self.report = SectionReport()
 
     def insert(self, model: type[models.Model], rows: Sequence[models.Model]) -> None:
-        model.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        model._default_manager.bulk_create(rows, batch_size=BATCH_SIZE)
         self.report.counts[model.__name__] += len(rows)
 
     def kind(self, *kinds: str) -> list[Person]:

@@ -10,9 +10,14 @@ import datetime
 import sys
 import zoneinfo
 from pathlib import Path
+from typing import Any
 
+import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+# The classes the type stubs declare generic (ModelAdmin[Model], ...) become subscriptable.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -195,7 +200,7 @@ USE_I18N = False
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed copies made by collectstatic at image build time, served by WhiteNoise.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

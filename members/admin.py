@@ -11,7 +11,7 @@ class MemberAdmin(UserAdmin):
     list_display = ("username", "first_name", "last_name", "email", "membership_status", "joined_club")
     list_filter = ("membership_status", "sms_opt_in", *Member.ROLE_FIELDS)
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("Club", {"fields": ("phone", "membership_status", "joined_club", "supervisor")}),
         ("Notices", {"fields": ("timezone", "sms_opt_in", "sms_blocked_at", "sms_blocked_reason")}),
         ("Roles", {"fields": Member.ROLE_FIELDS}),

@@ -8,7 +8,7 @@ from members.models import Member
 from notifications.models import Delivery, NoticeKind, Notification, OptOut
 
 
-class OptOutInline(admin.TabularInline):
+class OptOutInline(admin.TabularInline[OptOut, Member]):
     """The kinds of notice this member does not want on a channel."""
 
     model = OptOut
@@ -27,14 +27,14 @@ class MemberWithOptOutsAdmin(MemberAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(admin.ModelAdmin[Notification]):
     list_display = ("user", "message", "key", "read", "dismissed", "updated_at")
     list_filter = ("key", "read", "dismissed")
     raw_id_fields = ("user",)
 
 
 @admin.register(NoticeKind)
-class NoticeKindAdmin(admin.ModelAdmin):
+class NoticeKindAdmin(admin.ModelAdmin[NoticeKind]):
     """Which channels each kind of notice uses: the club edits this, not the code."""
 
     list_display = ("key", "description", "email", "sms", "slack", "sms_quiet_hours")
@@ -43,14 +43,14 @@ class NoticeKindAdmin(admin.ModelAdmin):
 
 
 @admin.register(OptOut)
-class OptOutAdmin(admin.ModelAdmin):
+class OptOutAdmin(admin.ModelAdmin[OptOut]):
     list_display = ("member", "kind", "channel")
     list_filter = ("kind", "channel")
     raw_id_fields = ("member",)
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     """The ledger is the record of what was sent: read-only."""
 
     list_display = (

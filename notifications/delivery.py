@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from notifications.held import QuietHoursHold
 from notifications.ledger import Ledger, Status
@@ -37,6 +37,7 @@ from notifications.notice import (
     SMS,
     Notice,
     Outcome,
+    Payload,
     member_key,
     slack_notice,
 )
@@ -137,7 +138,7 @@ class Outbox:
         """The members who have an email address; a warning for each of the others (``has_email``)."""
         return [member for member in members if self.has_email(member, consequence)]
 
-    def routes(self, notice: Notice) -> list[tuple[str, Any]]:
+    def routes(self, notice: Notice) -> list[tuple[str, Payload]]:
         """The channels the notice goes out on, each with what it sends."""
         return self.routing.routes(notice)
 
@@ -148,18 +149,20 @@ class Outbox:
         """Send a deferred SMS now, unless it no longer should go (``send_deferred_notices``)."""
         return self.held.send_held(delivery, member)
 
-    def _deliver_on(self, notice: Notice, channel: str, payload: Any) -> str:
+    def _deliver_on(self, notice: Notice, channel: str, payload: Payload) -> str:
         until = self.held.quiet_until(notice) if channel == SMS else None
         if self.job.dry_run:
             return self._dry_run(notice, channel, payload, until)
-        if until is not None:
+        if until is not None and isinstance(payload, str):  # an SMS (text) in quiet hours
             return self.held.hold(notice, payload, until)
         delivery = self.ledger.claim(notice, channel)
         if delivery is None:
             return self.ALREADY_SENT
         return self.dispatcher.send(notice, channel, payload, delivery)
 
-    def _dry_run(self, notice: Notice, channel: str, payload: Any, until: datetime.datetime | None) -> str:
+    def _dry_run(
+        self, notice: Notice, channel: str, payload: Payload, until: datetime.datetime | None
+    ) -> str:
         if until is not None:
             self.held.would_hold(notice, until)
         else:
@@ -170,6 +173,7 @@ class Outbox:
 def log_summary(job: SendingJob, found: str) -> None:
     """A sending job's closing line: what it found, and what it sent (or would send)."""
     counts = job.summary
+    labels: tuple[tuple[str, str], ...]
     if job.dry_run:
         sent = f"would send {counts['would_send']}"
         labels = (

@@ -17,18 +17,31 @@ if TYPE_CHECKING:
 
 
 class SendingJob(Protocol):
-    # The ledger's job: rows are keyed by it.
-    job_name: str
-    # The run the ledger rows point at; None while not running (a dry run).
-    run: CronJobRun | None
-    # Write nothing, send nothing: say what would happen.
-    dry_run: bool
-    # Send again what the ledger says already went out (--resend).
-    resend: bool
-    # Retries stop in time for the job's deadline; None: the retry policy alone bounds them.
-    max_execution_time: datetime.timedelta | None
-    # The run's counts so far (sent, failed, ...), for its closing line.
-    summary: Counter[str]
+    # Read-only members: the notifications never set them, so a class attribute (a command's
+    # job_name) or a narrower type (a command's max_execution_time) provides them as well.
+    @property
+    def job_name(self) -> str:
+        """The ledger's job: rows are keyed by it."""
+
+    @property
+    def run(self) -> CronJobRun | None:
+        """The run the ledger rows point at; None while not running (a dry run)."""
+
+    @property
+    def dry_run(self) -> bool:
+        """Write nothing, send nothing: say what would happen."""
+
+    @property
+    def resend(self) -> bool:
+        """Send again what the ledger says already went out (--resend)."""
+
+    @property
+    def max_execution_time(self) -> datetime.timedelta | None:
+        """Retries stop in time for the job's deadline; None: the retry policy alone bounds them."""
+
+    @property
+    def summary(self) -> Counter[str]:
+        """The run's counts so far (sent, failed, ...), for its closing line."""
 
     @property
     def occurrence_day(self) -> datetime.date:
@@ -51,7 +64,8 @@ class SendingJob(Protocol):
     def no_hard_stop(self) -> AbstractContextManager[None]:
         """A block the hard stop must not cut: a message handed to its provider, not yet marked."""
 
-    def log(self, event: str, message: str, **fields: Any) -> None: ...
+    def log(self, event: str, message: str, *, min_verbosity: int = 1, **fields: Any) -> None:
+        """One log line of ``event``; shown from ``min_verbosity`` on."""
 
     def log_warning(self, message: str, **fields: Any) -> None: ...
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.mail.message import make_msgid
 from django.db import DatabaseError, connections
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from notifications.models import Delivery
@@ -79,9 +79,11 @@ class Ledger:
         """An existing row, claimed with a conditional UPDATE if it is ours to (re)send."""
         job, current = self.job, delivery.status
         if current == Status.PENDING and not self._may_take_pending(delivery):
-            return self._not_ours(notice, channel, "in_flight")
+            self._not_ours(notice, channel, "in_flight")
+            return None
         if current in (Status.SENT, Status.DEFERRED, Status.DROPPED) and not job.resend:
-            return self._not_ours(notice, channel, current)
+            self._not_ours(notice, channel, current)
+            return None
         message_id = delivery.message_id if channel == EMAIL else ""
         if channel == EMAIL and (current == Status.SENT or not message_id):
             # An explicit resend is a new message; an in-doubt retry keeps its Message-ID.
@@ -90,7 +92,8 @@ class Ledger:
             **values, message_id=message_id
         )
         if not claimed:
-            return self._not_ours(notice, channel, "in_flight")
+            self._not_ours(notice, channel, "in_flight")
+            return None
         delivery.status, delivery.message_id = values["status"], message_id
         return delivery
 
@@ -104,6 +107,7 @@ class Ledger:
         return timezone.now() - claimed > datetime.timedelta(seconds=IN_FLIGHT_SECONDS)
 
     def _not_ours(self, notice: Notice, channel: str, why: str) -> None:
+        """Log and count a row that is not this run's to send (``why``: its status, or in flight)."""
         if why == Status.SENT:
             self.job.log("info", f"Already sent {notice.kind} to {notice.describe} today", min_verbosity=2)
             self.job.count("already_sent")
@@ -112,7 +116,6 @@ class Ledger:
                 "info", f"The {channel} of {notice.kind} to {notice.describe} is {why}", min_verbosity=2
             )
             self.job.count({Status.DROPPED: "dropped", "in_flight": "in_flight"}.get(why, "deferred"))
-        return None
 
 
 # --- A claimed row while it is sent ----------------------------------------------------------
@@ -144,7 +147,7 @@ def record_sent(pk: int, message_id: str) -> None:
 
 
 # --- A held (deferred) SMS, each change conditional on the status it was read with ------------
-def _still(delivery: Delivery) -> Any:
+def _still(delivery: Delivery) -> QuerySet[Delivery]:
     return Delivery.objects.filter(pk=delivery.pk, status=delivery.status)
 
 

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 EMAIL, SMS, SLACK = Delivery.Channel.EMAIL, Delivery.Channel.SMS, Delivery.Channel.SLACK
 SLACK_RECIPIENT = "slack:club"
+# What one channel sends: the email, or the text of an SMS or a Slack post.
+Payload = EmailMessage | str
 
 
 class Outcome:

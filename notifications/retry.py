@@ -38,8 +38,9 @@ class RetryPolicy:
         "Equal jitter": half the exponential step for sure, the other half at random, so pods
         that failed together don't come back together; a server's Retry-After is a floor.
         """
-        step = min(self.cap, self.base * 2 ** (attempt - 1))
-        wait = step / 2 + (rng or random).uniform(0, step / 2)
+        step = min(self.cap, self.base * 2.0 ** (attempt - 1))
+        uniform = rng.uniform if rng is not None else random.uniform
+        wait = step / 2 + uniform(0, step / 2)
         if retry_after is not None:
             wait = max(wait, min(retry_after, self.cap))
         return wait

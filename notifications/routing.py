@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 
 from notifications import sms
 from notifications.channels import SlackChannel, SmsChannel
 from notifications.models import NoticeKind, OptOut
-from notifications.notice import EMAIL, SLACK, SMS, Notice
+from notifications.notice import EMAIL, SLACK, SMS, Notice, Payload
 
 if TYPE_CHECKING:
     from members.models import Member
@@ -53,10 +53,10 @@ class Routing:
             self._members[pk] = get_user_model().objects.filter(pk=pk).first()
         return self._members.get(pk) if pk is not None else None
 
-    def routes(self, notice: Notice) -> list[tuple[str, Any]]:
+    def routes(self, notice: Notice) -> list[tuple[str, Payload]]:
         """The channels the notice goes out on, each with what it sends."""
         kind = self.kind(notice)
-        routes: list[tuple[str, Any]] = []
+        routes: list[tuple[str, Payload]] = []
         if notice.email is not None and (kind is None or kind.email) and not self._opted_out(notice, EMAIL):
             routes.append((EMAIL, notice.email))
         if notice.sms and kind is not None and kind.sms and self._sms_wanted(notice):

@@ -9,15 +9,16 @@ the other notices.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from notifications import sms
 from notifications.channels import DeliveryError, EmailChannel, SlackChannel, SmsChannel
 from notifications.ledger import record_attempt, record_error, record_failed, record_sent
-from notifications.notice import EMAIL, SLACK, SMS, Notice, Outcome
+from notifications.notice import EMAIL, SMS, Notice, Outcome, Payload
 from notifications.retry import RetryPolicy, retry_budget
 
 if TYPE_CHECKING:
@@ -26,9 +27,9 @@ if TYPE_CHECKING:
     from notifications.routing import Routing
 
 
-def what(notice: Notice, channel: str, payload: Any) -> str:
+def what(notice: Notice, channel: str, payload: Payload) -> str:
     """What is sent, for the log: an email's subject, the kind (and SMS segments) otherwise."""
-    if channel == EMAIL:
+    if isinstance(payload, EmailMessage):
         return repr(payload.subject)
     if channel == SMS:
         count = sms.segments(payload)
@@ -42,19 +43,22 @@ class Dispatcher:
     def __init__(self, job: SendingJob, routing: Routing) -> None:
         self.job = job
         self.routing = routing
-        self.senders: dict[str, Any] = {EMAIL: EmailChannel(), SMS: SmsChannel(), SLACK: SlackChannel()}
+        self.email_channel = EmailChannel()
+        self.sms_channel = SmsChannel()
+        self.slack_channel = SlackChannel()
         self.retry = RetryPolicy.from_settings()
 
     def close(self) -> None:
-        for sender in self.senders.values():
-            sender.close()
+        self.email_channel.close()
+        self.sms_channel.close()
+        self.slack_channel.close()
 
-    def would_send(self, notice: Notice, channel: str, payload: Any) -> None:
+    def would_send(self, notice: Notice, channel: str, payload: Payload) -> None:
         """A dry run's line for a notice that would go now."""
         self.job.log("dry_run", f"Would send {channel} {what(notice, channel, payload)} to {notice.describe}")
         self.job.count("would_send")
 
-    def send(self, notice: Notice, channel: str, payload: Any, delivery: Delivery) -> str:
+    def send(self, notice: Notice, channel: str, payload: Payload, delivery: Delivery) -> str:
         """Send on a claimed row and mark it sent, or failed with the last error."""
         job = self.job
         # A hard stop (the grace after SIGTERM or the deadline ran out) between the provider
@@ -75,7 +79,7 @@ class Dispatcher:
         job.count("sent")
         return Outcome.SENT
 
-    def attempt(self, notice: Notice, channel: str, payload: Any, delivery: Delivery) -> str:
+    def attempt(self, notice: Notice, channel: str, payload: Payload, delivery: Delivery) -> str:
         """Send, retrying temporary failures within the job's deadline; every attempt on the row."""
         tries = 0
         while True:
@@ -108,15 +112,14 @@ class Dispatcher:
         job.count("retried")
         return wait
 
-    def _send_once(self, notice: Notice, channel: str, payload: Any, delivery: Delivery) -> str:
-        sender = self.senders[channel]
-        if channel == EMAIL:
-            return sender.send(payload, delivery.message_id)
+    def _send_once(self, notice: Notice, channel: str, payload: Payload, delivery: Delivery) -> str:
+        if isinstance(payload, EmailMessage):
+            return self.email_channel.send(payload, delivery.message_id)
         if channel == SMS:
             member = self.routing.member(notice)
             assert member is not None
-            return sender.send(member.phone, payload)
-        return sender.send(payload)
+            return self.sms_channel.send(member.phone, payload)
+        return self.slack_channel.send(payload)
 
     def _pause(self, seconds: float) -> None:
         """Sleep, but stop at once on SIGTERM, the deadline or a lost lease."""

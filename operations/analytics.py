@@ -20,16 +20,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import Exists, Max, OuterRef
 from django.db.models.functions import TruncDate
 
-from operations.models import CronJobDailyStats, CronJobStats
+from operations.models import CronJobDailyStats, CronJobHourlyStats
 from utils.models import CronJobRun
 
 Status = CronJobRun.Status
+# The rollup tables (CronJobStats is abstract: it has no manager of its own).
+StatsModel = TypeVar("StatsModel", CronJobHourlyStats, CronJobDailyStats)
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
 WORKED = {Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.INTERRUPTED}
@@ -120,7 +122,8 @@ def tally(start: datetime.datetime, end: datetime.datetime, whole_day: bool) -> 
         .values_list("job_name", "started_at", "status", "duration_seconds", "summary")
         .iterator(chunk_size=500)
     )
-    days, hours = [], []
+    days: list[Tally] = []
+    hours: list[Tally] = []
     for job_name, runs in groupby(rows, key=itemgetter(0)):
         day = Tally(job_name, start.date())
         by_hour: dict[datetime.datetime, Tally] = {}
@@ -136,7 +139,7 @@ def tally(start: datetime.datetime, end: datetime.datetime, whole_day: bool) -> 
 
 
 def save(
-    model: type[CronJobStats],
+    model: type[StatsModel],
     key: str,
     tallies: list[Tally],
     span: tuple[datetime.datetime | datetime.date, datetime.datetime | datetime.date],

@@ -8,6 +8,7 @@ number of queries whatever the size of the history.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,13 +51,13 @@ def _x(index: int) -> float:
     return PAD + index * (WIDTH - 2 * PAD) / DAYS
 
 
-def success_chart(days: list[datetime.date], rows: dict[datetime.date, dict[str, Any]]) -> Chart:
+def success_chart(days: list[datetime.date], rows: Mapping[datetime.date, Mapping[str, Any]]) -> Chart:
     chart = Chart(label="success rate per day")
     slot = (WIDTH - 2 * PAD) / DAYS
     for index, day in enumerate(days):
         row = rows.get(day)
         rate = row["success_rate"] if row else None
-        if rate is None:
+        if row is None or rate is None:
             chart.bars.append(Bar(_x(index), HEIGHT - 2, slot - 1, 2, "none", f"{day}: no runs"))
             continue
         height = max(2.0, rate * (HEIGHT - PAD))
@@ -66,7 +67,7 @@ def success_chart(days: list[datetime.date], rows: dict[datetime.date, dict[str,
     return chart
 
 
-def duration_chart(days: list[datetime.date], rows: dict[datetime.date, dict[str, Any]]) -> Chart:
+def duration_chart(days: list[datetime.date], rows: Mapping[datetime.date, Mapping[str, Any]]) -> Chart:
     peak = max((r["duration_p95"] or 0 for r in rows.values()), default=0) or 1.0
     chart = Chart(label=f"duration per day (top {peak:.2f}s)" if rows else "duration per day (no runs)")
     slot = (WIDTH - 2 * PAD) / DAYS
@@ -102,7 +103,7 @@ def job_rows(now: datetime.datetime) -> list[dict[str, Any]]:
     statuses = job_statuses(now)
     today = now.date()
     days = [today - datetime.timedelta(days=DAYS - i) for i in range(DAYS)]
-    daily: dict[str, dict[datetime.date, dict[str, Any]]] = {}
+    daily: dict[str, dict[datetime.date, Mapping[str, Any]]] = {}
     for row in CronJobDailyStats.objects.filter(day__gte=days[0], day__lt=today).values(
         "job_name", "day", "runs", "success_rate", "duration_p50", "duration_p95"
     ):

@@ -134,7 +134,7 @@ class CronJobCollector:
 
 
 REGISTRY = CollectorRegistry(auto_describe=False)
-REGISTRY.register(CronJobCollector())  # type: ignore[arg-type]
+REGISTRY.register(CronJobCollector())
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:

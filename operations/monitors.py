@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import math
 import uuid
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
 if TYPE_CHECKING:
+    from sentry_sdk._types import MonitorConfig
+
     from utils.cronjob import BaseCronJobCommand
 
 RUN_NAMESPACE = uuid.UUID("6f1d4c1e-8a4e-4d36-9a59-3c2f0b7e5a10")
 PING_SUFFIX = {"start": "/start", "success": "", "fail": "/fail"}
+# The id of each running job's in_progress check-in, which its closing check-in names.
+_check_in_ids: weakref.WeakKeyDictionary[BaseCronJobCommand, str | None] = weakref.WeakKeyDictionary()
 
 
 def run_uuid(job_name: str, run_id: int) -> str:
@@ -58,11 +63,11 @@ def ping(job: BaseCronJobCommand, signal: str, message: str = "") -> None:
         job.log_warning(f"Ping monitor answered {response.status_code} to {signal}")
 
 
-def monitor_config(job: BaseCronJobCommand) -> dict[str, Any] | None:
+def monitor_config(job: BaseCronJobCommand) -> MonitorConfig | None:
     """Sentry's monitor settings from the command class; None for a job with no schedule."""
     if not job.schedule:
         return None
-    config: dict[str, Any] = {
+    config: MonitorConfig = {
         "schedule": {"type": "crontab", "value": job.schedule},
         "timezone": job.schedule_timezone or settings.CRONJOB_TIMEZONE,
         "checkin_margin": max(1, math.ceil(job.starting_deadline.total_seconds() / 60)),
@@ -97,13 +102,11 @@ def sentry_checkin(job: BaseCronJobCommand, status: str, duration: float | None 
 
     slug = job.job_name.replace("_", "-")
     if status == "in_progress":
-        job.sentry_check_in_id = capture_checkin(  # type: ignore[attr-defined]
-            monitor_slug=slug, status=status, monitor_config=config
-        )
+        _check_in_ids[job] = capture_checkin(monitor_slug=slug, status=status, monitor_config=config)
         return
     capture_checkin(
         monitor_slug=slug,
-        check_in_id=getattr(job, "sentry_check_in_id", None),
+        check_in_id=_check_in_ids.get(job),
         status=status,
         duration=duration,
         monitor_config=config,

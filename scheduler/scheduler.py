@@ -81,7 +81,7 @@ class Scheduler:
         self.running: dict[str, Running] = {}
         self.exit_codes: dict[str, int] = {}
         self.stopping = False
-        self.stop_signal = signal.SIGTERM
+        self.stop_signal: int = signal.SIGTERM
         self._signals: list[int] = []
 
     # --- Lifecycle -----------------------------------------------------------------------

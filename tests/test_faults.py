@@ -88,7 +88,9 @@ def env(db: ScratchDatabase, smtp: SMTPServer, media: Path, **extra: str) -> dic
 def expected_recipients(db: ScratchDatabase, smtp: SMTPServer, media: Path) -> int:
     dry = run_manage(JOB, "--dry-run", env=env(db, smtp, media))
     assert dry.returncode == 0, dry.stderr
-    return int(re.search(r"📧 would send (\d+)", dry.stdout).group(1))  # type: ignore[union-attr]
+    would_send = re.search(r"📧 would send (\d+)", dry.stdout)
+    assert would_send, dry.stdout
+    return int(would_send.group(1))
 
 
 def start(processes: list[ManageProcess], environment: dict[str, str], *args: str) -> ManageProcess:
@@ -98,7 +100,7 @@ def start(processes: list[ManageProcess], environment: dict[str, str], *args: st
 
 
 def ledger(db: ScratchDatabase) -> Counter[str]:
-    return Counter(status for (status,) in db.query("SELECT status FROM notifications_delivery"))
+    return Counter(str(status) for (status,) in db.query("SELECT status FROM notifications_delivery"))
 
 
 def runs(db: ScratchDatabase) -> list[tuple[object, ...]]:
@@ -136,7 +138,7 @@ def test_sigkill_in_the_middle_of_sending_the_next_run_sends_only_the_rest(
     assert_each_recipient_once(smtp, total)
     assert ledger(db) == {"sent": total}
     assert [status for status, *_ in runs(db)] == ["failed", "succeeded"]  # the dead run closed
-    assert runs(db)[0][2].startswith("abandoned")
+    assert str(runs(db)[0][2]).startswith("abandoned")
 
 
 @pytest.mark.postgres

@@ -14,16 +14,42 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from utils.cronlog import first_line
+
+if TYPE_CHECKING:
+    from pymysql.connections import Connection as MariaDBConnection
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_MARIADB_URL = "mysql://root@127.0.0.1:3306/mysql"
 # Tables the multi-process tests write; emptied between tests.
 JOB_TABLES = ("notifications_delivery", "utils_cronjobrun", "utils_cronjoblock")
+
+
+class DriverCursor(Protocol):
+    """What ``query()`` uses of a cursor of sqlite3, psycopg2 or PyMySQL."""
+
+    @property
+    def description(self) -> object: ...
+
+    def execute(self, sql: str, params: tuple[object, ...], /) -> object: ...
+
+    def fetchall(self) -> Iterable[Iterable[object]]: ...
+
+    def close(self) -> object: ...
+
+
+class DriverConnection(Protocol):
+    """A connection of sqlite3, psycopg2 or PyMySQL."""
+
+    def cursor(self) -> DriverCursor: ...
+
+    def close(self) -> object: ...
 
 
 def postgres_url(dbname: str) -> str:
@@ -36,7 +62,7 @@ def mariadb_url(dbname: str) -> str:
     return urlunsplit(base._replace(path=f"/{dbname}"))
 
 
-def _mariadb_connect(dbname: str | None = None):  # type: ignore[no-untyped-def]
+def _mariadb_connect(dbname: str | None = None) -> MariaDBConnection:
     import pymysql
 
     url = urlsplit(mariadb_url(dbname or "mysql"))
@@ -137,11 +163,11 @@ class ScratchDatabase:
 
     def _admin(self, sql: str) -> None:
         if self.backend == "mariadb":
-            conn = _mariadb_connect()
+            maria = _mariadb_connect()
             try:
-                conn.cursor().execute(sql)
+                maria.cursor().execute(sql)
             finally:
-                conn.close()
+                maria.close()
             return
         import psycopg2
 
@@ -153,7 +179,7 @@ class ScratchDatabase:
         finally:
             conn.close()
 
-    def connect(self):  # type: ignore[no-untyped-def]
+    def connect(self) -> DriverConnection:
         """A plain driver connection (autocommit), for setting up and inspecting state."""
         if self.backend == "postgres":
             import psycopg2

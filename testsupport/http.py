@@ -37,7 +37,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif encoding == "deflate":
             body = zlib.decompress(body)
         elif encoding == "br":  # only if the client had brotli
-            import brotli  # type: ignore[import-not-found]
+            import brotli
 
             body = brotli.decompress(body)
         url = urlsplit(self.path)

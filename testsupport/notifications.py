@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs
 
 import pytest
@@ -75,7 +75,7 @@ class LoopbackServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
-    def start(self) -> LoopbackServer:
+    def start(self) -> Self:
         self.thread.start()
         return self
 
@@ -150,7 +150,7 @@ class FakeTwilio(LoopbackServer):
                 }
             )
         now = formatdate(usegmt=True)
-        message = {
+        message: dict[str, object] = {
             "sid": sid,
             "account_sid": self.account_sid,
             "to": form.get("To"),

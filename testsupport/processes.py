@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable
 
 from testsupport.databases import REPO
 
@@ -34,7 +35,7 @@ class ManageProcess:
         for reader in self._readers:
             reader.start()
 
-    def _read(self, stream, sink: list[str]) -> None:  # type: ignore[no-untyped-def]
+    def _read(self, stream: Iterable[str], sink: list[str]) -> None:
         for line in stream:
             sink.append(line.rstrip("\n"))
             self._lines.put(line.rstrip("\n"))

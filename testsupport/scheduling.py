@@ -146,8 +146,11 @@ class FakeLauncher:
         self.started: list[FakeChild] = []
         self._pids = itertools.count(1000)
 
-    def behave(self, command: str, **kwargs: object) -> None:
-        self.behaviours[command] = Behaviour(**kwargs)  # type: ignore[arg-type]
+    def behave(
+        self, command: str, *, duration: float = 1.0, code: int = 0, obeys_sigterm: bool = True
+    ) -> None:
+        """How ``command``'s children behave (see ``Behaviour``)."""
+        self.behaviours[command] = Behaviour(duration, code, obeys_sigterm)
 
     def start(self, command: str, args: Sequence[str], env: Mapping[str, str]) -> FakeChild:
         behaviour = self.behaviours.get(command, Behaviour())

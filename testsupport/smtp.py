@@ -13,7 +13,8 @@ import email
 import email.policy
 import socket
 import threading
-from email.message import EmailMessage
+from collections.abc import Sequence
+from email.message import EmailMessage, MIMEPart
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -23,6 +24,21 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class ReceivedMessage(EmailMessage):
+    """An accepted message. A test asks for a body the message has: one it lacks fails the test
+    on the spot, with what was asked for."""
+
+    def get_body(self, preferencelist: Sequence[str] = ("related", "html", "plain")) -> MIMEPart:
+        body = super().get_body(preferencelist)
+        if body is None:
+            raise AssertionError(f"the message has no {'/'.join(preferencelist)} body")
+        return body
+
+
+# email.policy.default, making ReceivedMessage objects.
+_RECEIVED = email.policy.EmailPolicy(message_factory=ReceivedMessage)
 
 
 class _Handler:
@@ -57,7 +73,7 @@ class SMTPServer:
         stall_data_after: int | None = None,
     ) -> None:
         self.port = free_port()
-        self.messages: list[EmailMessage] = []
+        self.messages: list[ReceivedMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse = list(refuse or [])
         self.reject_recipients: set[str] = set()
@@ -87,8 +103,8 @@ class SMTPServer:
             stall = self.stall_data_after is not None and len(self.messages) >= self.stall_data_after
             # Like a real MTA, the message is queued before the reply is sent: a sender that
             # dies waiting for the reply can't know the message is already on its way.
-            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-            self.messages.append(message)  # type: ignore[arg-type]
+            message = email.message_from_bytes(envelope.content, policy=_RECEIVED)
+            self.messages.append(message)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         if stall:
             await self._hold_before(0)

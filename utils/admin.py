@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -9,7 +10,7 @@ from utils.models import CronJobLock, CronJobRun
 
 
 @admin.register(CronJobLock)
-class CronJobLockAdmin(admin.ModelAdmin):
+class CronJobLockAdmin(admin.ModelAdmin[CronJobLock]):
     list_display = ("job_name", "locked_by", "locked_at", "expires_at")
     readonly_fields = ("job_name", "locked_by", "token", "locked_at", "expires_at")
     actions = ("release_locks",)
@@ -28,7 +29,7 @@ class CronJobLockAdmin(admin.ModelAdmin):
                 "title": "Release locks",
                 "locks": queryset.order_by("job_name"),
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
             }
             return TemplateResponse(request, "admin/utils/cronjoblock/release_confirmation.html", context)
         selected = queryset.count()
@@ -43,7 +44,7 @@ class CronJobLockAdmin(admin.ModelAdmin):
 
 
 @admin.register(CronJobRun)
-class CronJobRunAdmin(admin.ModelAdmin):
+class CronJobRunAdmin(admin.ModelAdmin[CronJobRun]):
     list_display = ("job_name", "occurrence", "status", "started_at", "duration_seconds", "pod")
     list_filter = ("status", "job_name", "trigger")
     search_fields = ("job_name", "occurrence", "pod", "error")

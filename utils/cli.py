@@ -33,7 +33,8 @@ class OneLineErrorsCommand(BaseCommand):
                 sys.exit(ExitCode.USAGE)
             raise CommandError(f"Error: {message}", returncode=ExitCode.USAGE)
 
-        parser.error = one_line_error  # type: ignore[method-assign]
+        # On this parser only: argparse calls self.error(), and the instance's attribute wins.
+        vars(parser)["error"] = one_line_error
         return parser
 
     def run_from_argv(self, argv: list[str]) -> None:

@@ -44,7 +44,8 @@ Outcome = tuple[str, int, str]  # (run status, exit code, one line)
 
 class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
     job_name: ClassVar[str] = ""
-    max_execution_time: ClassVar[datetime.timedelta | None] = None
+    # Also a schedule fact; a run may set its own (test_cronjob's --max-seconds).
+    max_execution_time: datetime.timedelta | None = None
     # Schedule facts, read by the job registry (utils.registry); None = not scheduled.
     schedule: ClassVar[str | None] = None
     schedule_timezone: ClassVar[str | None] = None  # None: the deployment's default zone
@@ -59,7 +60,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
 
     # Cron commands skip Django's system checks: they cost start-up time on every run, and
     # the image and CI run `manage.py check --deploy` once instead.
-    requires_system_checks: ClassVar[list[str]] = []  # type: ignore[misc]
+    requires_system_checks: list[str] = []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

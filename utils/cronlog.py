@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import Any, Protocol
 
 EMOJI = {
     "lock_acquired": "🔒",
@@ -26,7 +27,7 @@ EMOJI = {
 }
 LEVEL = {"failed": "error", "warning": "warning", "stopping": "warning"}
 
-_REDACTIONS = [
+_REDACTIONS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     # scheme://user:password@host -> scheme://user:***@host (the user may be empty)
     (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s]+@", re.I), r"\1***@"),
     # Authorization: Bearer xyz / Basic xyz
@@ -48,8 +49,16 @@ def first_line(exc: BaseException, fallback: str | None = None) -> str:
 
 def redact(text: str) -> str:
     for pattern, replacement in _REDACTIONS:
-        text = pattern.sub(replacement, text)  # type: ignore[arg-type]
+        text = pattern.sub(replacement, text)
     return text
+
+
+class LogStream(Protocol):
+    """Where log lines go: a text file, or a command's ``OutputWrapper``."""
+
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> object: ...
 
 
 class CronLogger:
@@ -60,7 +69,7 @@ class CronLogger:
     levels = LEVEL
 
     def __init__(
-        self, job_name: str, out: TextIO, err: TextIO, fmt: str = "text", verbosity: int = 1
+        self, job_name: str, out: LogStream, err: LogStream, fmt: str = "text", verbosity: int = 1
     ) -> None:
         self.job_name = job_name
         self.out = out

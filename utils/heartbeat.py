@@ -20,7 +20,7 @@ class Heartbeat(threading.Thread):
         self,
         lease: Lease,
         on_lost: Callable[[], None],
-        on_error: Callable[[Exception], None] | None = None,
+        on_error: Callable[[DatabaseError], None] | None = None,
         interval: float | None = None,
     ) -> None:
         super().__init__(name=f"heartbeat-{lease.job_name}", daemon=True)

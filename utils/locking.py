@@ -12,9 +12,13 @@ from __future__ import annotations
 import datetime
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import OperationalError, connections, models, router
 from django.db.models.functions import Now
+
+if TYPE_CHECKING:
+    from utils.models import CronJobLock  # noqa: F401 - named in the manager's base class
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
@@ -42,7 +46,7 @@ _NOW_PLUS = {
 }
 
 
-def _lease_param(vendor: str, seconds: float) -> object:
+def _lease_param(vendor: str, seconds: float) -> str | int | float:
     if vendor == "sqlite":
         return f"+{seconds:.3f} seconds"
     if vendor == "mysql":
@@ -88,7 +92,7 @@ class CronJobLockManager(models.Manager["CronJobLock"]):
         alias = router.db_for_write(self.model)
         connection = connections[alias]
         vendor = connection.vendor
-        params = [job_name, holder, token, _lease_param(vendor, seconds)]
+        params: list[str | int | float] = [job_name, holder, token, _lease_param(vendor, seconds)]
         try:
             with connection.cursor() as cursor:
                 cursor.execute(_acquire_sql(vendor, self.model._meta.db_table), params)
@@ -126,7 +130,8 @@ class CronJobLockManager(models.Manager["CronJobLock"]):
                 f"DELETE FROM {self.model._meta.db_table} WHERE job_name = %s AND token = %s",
                 [lease.job_name, lease.token],
             )
-            return cursor.rowcount == 1
+            deleted: int = cursor.rowcount
+        return deleted == 1
 
     def held(self) -> dict[str, HeldLock]:
         """Every lock row, with age and time left measured on the database's clock (one query)."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
 from django.db import DatabaseError, connections
 from django.utils import timezone
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 
     from utils.identity import Occurrence
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
 
 class RunRecorder:
     """Mixin of BaseCronJobCommand: records, skips and closes CronJobRun rows.
@@ -26,15 +30,16 @@ class RunRecorder:
     Uses the command's job_name, occurrence, pod_id, force, run, summary and log methods.
     """
 
-    job_name: str
+    job_name: ClassVar[str]
     occurrence: Occurrence
-    pod_id: str
     force: bool
     run: CronJobRun | None
     summary: Counter[str]
 
     if TYPE_CHECKING:  # provided by the command
 
+        @property
+        def pod_id(self) -> str: ...
         def log(self, event: str, message: str, **fields: Any) -> None: ...
         def log_warning(self, message: str, **fields: Any) -> None: ...
 
@@ -92,7 +97,7 @@ class RunRecorder:
                 name = getattr(receiver, "__qualname__", repr(receiver))
                 self.log_warning(f"{name} failed: {type(result).__name__}: {first_line(result, '')}")
 
-    def _best_effort(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+    def _best_effort(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T | None:
         """Bookkeeping after a failure must not hide the failure: retry once on a new connection."""
         for attempt in (1, 2):
             try:

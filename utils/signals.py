@@ -19,7 +19,6 @@ calendar that can't be read fails the run like any other database error.
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.dispatch import Signal
 
@@ -28,7 +27,7 @@ run_finished = Signal()
 closed_day = Signal()
 
 
-def closed_reason(job: Any, day: datetime.date) -> str | None:
+def closed_reason(job: object, day: datetime.date) -> str | None:
     """Why the club is closed on ``day`` for ``job``, by the first receiver that says so."""
     for _receiver, reason in closed_day.send(sender=type(job), job=job, day=day):
         if reason:

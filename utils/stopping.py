@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 
@@ -28,7 +28,7 @@ class StopControl:
     Uses the command's job_name, max_execution_time, lease and log_warning.
     """
 
-    job_name: str
+    job_name: ClassVar[str]
     max_execution_time: datetime.timedelta | None
     lease: Lease | None
     _stop: JobStop | None = None
@@ -51,7 +51,7 @@ class StopControl:
             self.lease,
             on_lost=lambda: self._request_stop(LeaseLost(self.job_name)),
             on_error=lambda exc: self.log_warning(
-                f"Heartbeat could not renew the lease: {classify_database_error(exc)[1]}"  # type: ignore[arg-type]
+                f"Heartbeat could not renew the lease: {classify_database_error(exc)[1]}"
             ),
         )
         self._heartbeat.start()

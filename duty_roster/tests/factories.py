@@ -8,7 +8,7 @@ from duty_roster.models import DutyAssignment
 from logsheet.tests.factories import AirfieldFactory
 
 
-class DutyAssignmentFactory(factory.django.DjangoModelFactory):
+class DutyAssignmentFactory(factory.django.DjangoModelFactory[DutyAssignment]):
     class Meta:
         model = DutyAssignment
 

@@ -79,7 +79,7 @@ def test_a_closure_cannot_end_before_it_starts() -> None:
         backwards.save()
 
 
-def test_the_admin_edits_closures(admin_client) -> None:  # type: ignore[no-untyped-def]
+def test_the_admin_edits_closures(admin_client) -> None:
     response = admin_client.post(
         "/admin/duty_roster/clubclosure/add/",
         {"start": "2027-01-04", "end": "2027-02-28", "reason": "Winter break"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import time_machine
@@ -73,6 +74,7 @@ def test_tomorrows_unconfirmed_ad_hoc_day_expires_and_everyone_involved_is_told_
     assert result.code == 0, result.err
     day.refresh_from_db()
     assert day.status == EXPIRED  # kept, marked expired when the run did it
+    assert day.expired_at is not None
     assert SCHEDULED_RUN <= day.expired_at < SCHEDULED_RUN + datetime.timedelta(seconds=5)
     assert (
         "📊 [expire_ad_hoc_days] Expired 1 unconfirmed ad-hoc day(s) for 2026-11-23 "
@@ -108,7 +110,7 @@ def test_tomorrows_unconfirmed_ad_hoc_day_expires_and_everyone_involved_is_told_
         ("ad hoc the day after tomorrow", {"day": DAY + datetime.timedelta(days=1)}),
     ],
 )
-def test_other_days_are_left_alone(smtp_settings: SMTPServer, case: str, fields: dict[str, object]) -> None:
+def test_other_days_are_left_alone(smtp_settings: SMTPServer, case: str, fields: dict[str, Any]) -> None:
     before = ad_hoc_day(proposed_by=member("Ann"), **fields)
     status = before.status
 
@@ -245,7 +247,9 @@ def test_a_bad_date_exits_2_with_one_line_and_changes_nothing(
 
 def _ad_hoc_days(first: int, count: int) -> None:
     for n in range(first, first + count):
-        crew = {role: MemberFactory() for role in ("proposed_by", "duty_officer", "tow_pilot")}
+        crew: dict[str, Any] = {
+            role: MemberFactory() for role in ("proposed_by", "duty_officer", "tow_pilot")
+        }
         ad_hoc_day(identifier=f"K{n:03d}", name=f"Field {n}", **crew)
         ad_hoc_day(identifier=f"K{n:03d}", name=f"Field {n}", status=EXPIRED, day=DAY - datetime.timedelta(1))
 

@@ -129,7 +129,9 @@ def test_reports_flyers_without_duty_to_the_board_and_duty_officers(
     html = message.get_body(("html",)).get_content()
     assert '<td style="padding: 4px;">Sam Slacker</td>' in html
     (csv_path,) = stored_reports(media)
-    url = re.search(r"The list as a spreadsheet \(CSV\): (\S+)", text).group(1)  # type: ignore[union-attr]
+    link = re.search(r"The list as a spreadsheet \(CSV\): (\S+)", text)
+    assert link, text
+    url = link.group(1)
     assert url == f"https://club.example.org/media/{csv_path.relative_to(media).as_posix()}"
     assert f'href="{url}"' in html
     rows = Delivery.objects.values_list("kind", "status")
@@ -185,7 +187,8 @@ def test_duty_on_the_first_day_of_the_window_counts_and_the_day_before_does_not(
 def test_every_crew_role_of_a_logsheet_is_duty(role: str) -> None:
     crew = member("Crew Member")
     fly(crew)
-    sheet(datetime.date(2026, 2, 1), **{role: crew})
+    roles: dict[str, Any] = {role: crew}
+    sheet(datetime.date(2026, 2, 1), **roles)
     assert delinquent_names() == []
 
 
@@ -193,7 +196,8 @@ def test_every_crew_role_of_a_logsheet_is_duty(role: str) -> None:
 def test_instructing_or_towing_a_flight_is_duty(role: str) -> None:
     helper, student = member("Ivy Instructor"), member("Stu Student")
     fly(helper)
-    fly(student, **{role: helper})  # helper's only duty: on someone else's flight
+    roles: dict[str, Any] = {role: helper}
+    fly(student, **roles)  # helper's only duty: on someone else's flight
     assert delinquent_names() == ["Stu Student"]
 
 

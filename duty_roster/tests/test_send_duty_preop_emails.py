@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
-from email.message import EmailMessage
+from typing import Any
 
 import icalendar
 import pytest
@@ -21,7 +21,7 @@ from members.tests.factories import MemberFactory
 from notifications.models import Delivery
 from testsupport.commands import run_command
 from testsupport.notifications import FakeTwilio
-from testsupport.smtp import SMTPServer
+from testsupport.smtp import ReceivedMessage, SMTPServer
 
 pytestmark = pytest.mark.django_db
 
@@ -49,22 +49,22 @@ def ops_day(
     )
 
 
-def by_recipient(smtp: SMTPServer) -> dict[str, EmailMessage]:
+def by_recipient(smtp: SMTPServer) -> dict[str, ReceivedMessage]:
     return {str(message["To"]): message for message in smtp.messages}
 
 
-def calendar_of(message: EmailMessage) -> tuple[str, icalendar.Calendar]:
+def calendar_of(message: ReceivedMessage) -> tuple[str | None, icalendar.Calendar]:
     (attachment,) = [
         part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"
     ]
     return attachment.get_filename(), icalendar.Calendar.from_ical(attachment.get_content())
 
 
-def events_of(message: EmailMessage) -> list[icalendar.Event]:
+def events_of(message: ReceivedMessage) -> list[icalendar.Component]:
     return calendar_of(message)[1].walk("VEVENT")
 
 
-def plain(message: EmailMessage) -> str:
+def plain(message: ReceivedMessage) -> str:
     return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
 
 
@@ -174,7 +174,7 @@ def test_a_member_crewing_two_airfields_is_briefed_once_with_both(smtp_settings:
     ],
 )
 def test_only_days_that_will_fly_are_briefed(
-    smtp_settings: SMTPServer, kind: str, fields: dict[str, object], briefed: bool
+    smtp_settings: SMTPServer, kind: str, fields: dict[str, Any], briefed: bool
 ) -> None:
     ann = member("Ann")
     ops_day(duty_officer=ann, **fields)
@@ -320,7 +320,7 @@ def test_a_member_without_an_email_address_is_skipped_with_a_warning(smtp_settin
 
 def _operations(first: int, airfields: int, maintenance_items: int) -> None:
     for n in range(first, first + airfields):
-        crew = {
+        crew: dict[str, Any] = {
             role: MemberFactory()
             for role in ("duty_officer", "assistant_duty_officer", "duty_instructor", "tow_pilot")
         }

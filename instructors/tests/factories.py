@@ -8,7 +8,7 @@ from instructors.models import InstructionReport
 from members.tests.factories import MemberFactory
 
 
-class InstructionReportFactory(factory.django.DjangoModelFactory):
+class InstructionReportFactory(factory.django.DjangoModelFactory[InstructionReport]):
     class Meta:
         model = InstructionReport
 

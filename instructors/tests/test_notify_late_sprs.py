@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
-from email.message import EmailMessage
 
 import pytest
 import time_machine
@@ -30,7 +29,7 @@ from members.tests.factories import MemberFactory
 from notifications.models import Delivery, Notification
 from testsupport.commands import run_command
 from testsupport.notifications import FakeTwilio
-from testsupport.smtp import SMTPServer
+from testsupport.smtp import ReceivedMessage, SMTPServer
 from utils.exitcodes import ExitCode
 from utils.models import CronJobRun
 
@@ -66,15 +65,15 @@ def lesson(
     return FlightFactory(logsheet=sheet, instructor=instructor, pilot=student)
 
 
-def text_of(message: EmailMessage) -> str:
+def text_of(message: ReceivedMessage) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-def listed(message: EmailMessage) -> list[str]:
+def listed(message: ReceivedMessage) -> list[str]:
     return [line.strip() for line in text_of(message).splitlines() if line.strip()]
 
 
-def cc_of(message: EmailMessage) -> list[str]:
+def cc_of(message: ReceivedMessage) -> list[str]:
     return sorted(address.strip() for address in str(message["Cc"] or "").split(",") if address.strip())
 
 

@@ -8,7 +8,7 @@ from logsheet.models import Airfield, Flight, Glider, Logsheet, Towplane
 from members.tests.factories import MemberFactory
 
 
-class AirfieldFactory(factory.django.DjangoModelFactory):
+class AirfieldFactory(factory.django.DjangoModelFactory[Airfield]):
     class Meta:
         model = Airfield
         django_get_or_create = ("identifier",)
@@ -17,7 +17,7 @@ class AirfieldFactory(factory.django.DjangoModelFactory):
     name = "Front Royal"
 
 
-class GliderFactory(factory.django.DjangoModelFactory):
+class GliderFactory(factory.django.DjangoModelFactory[Glider]):
     class Meta:
         model = Glider
 
@@ -27,7 +27,7 @@ class GliderFactory(factory.django.DjangoModelFactory):
     competition_number = factory.Sequence(lambda n: f"K{n}")
 
 
-class TowplaneFactory(factory.django.DjangoModelFactory):
+class TowplaneFactory(factory.django.DjangoModelFactory[Towplane]):
     class Meta:
         model = Towplane
 
@@ -36,7 +36,7 @@ class TowplaneFactory(factory.django.DjangoModelFactory):
     model = "PA-25 Pawnee"
 
 
-class LogsheetFactory(factory.django.DjangoModelFactory):
+class LogsheetFactory(factory.django.DjangoModelFactory[Logsheet]):
     class Meta:
         model = Logsheet
 
@@ -46,7 +46,7 @@ class LogsheetFactory(factory.django.DjangoModelFactory):
     finalized = True
 
 
-class FlightFactory(factory.django.DjangoModelFactory):
+class FlightFactory(factory.django.DjangoModelFactory[Flight]):
     class Meta:
         model = Flight
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
-from email.message import EmailMessage
 
 import pytest
 import time_machine
@@ -20,7 +19,7 @@ from members.models import Member
 from members.tests.factories import MemberFactory
 from notifications.models import Delivery, Notification
 from testsupport.commands import run_command
-from testsupport.smtp import SMTPServer
+from testsupport.smtp import ReceivedMessage, SMTPServer
 from utils.exitcodes import ExitCode
 from utils.models import CronJobRun
 
@@ -51,11 +50,11 @@ def person(first: str, **fields: object) -> Member:
     return MemberFactory(username=first.lower(), first_name=first, last_name="Flyer", **fields)
 
 
-def text_of(message: EmailMessage) -> str:
+def text_of(message: ReceivedMessage) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-def message_to(smtp: SMTPServer, address: str) -> EmailMessage:
+def message_to(smtp: SMTPServer, address: str) -> ReceivedMessage:
     (found,) = [m for m in smtp.messages if address in str(m["To"])]
     return found
 

@@ -9,7 +9,7 @@ from maintenance.models import AircraftMeister, MaintenanceDeadline, Maintenance
 from members.tests.factories import MemberFactory
 
 
-class MaintenanceIssueFactory(factory.django.DjangoModelFactory):
+class MaintenanceIssueFactory(factory.django.DjangoModelFactory[MaintenanceIssue]):
     class Meta:
         model = MaintenanceIssue
 
@@ -20,7 +20,7 @@ class MaintenanceIssueFactory(factory.django.DjangoModelFactory):
     resolved = False
 
 
-class MaintenanceDeadlineFactory(factory.django.DjangoModelFactory):
+class MaintenanceDeadlineFactory(factory.django.DjangoModelFactory[MaintenanceDeadline]):
     class Meta:
         model = MaintenanceDeadline
 
@@ -29,7 +29,7 @@ class MaintenanceDeadlineFactory(factory.django.DjangoModelFactory):
     due_date = datetime.date(2026, 12, 15)
 
 
-class AircraftMeisterFactory(factory.django.DjangoModelFactory):
+class AircraftMeisterFactory(factory.django.DjangoModelFactory[AircraftMeister]):
     class Meta:
         model = AircraftMeister
 

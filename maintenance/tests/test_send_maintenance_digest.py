@@ -54,17 +54,23 @@ def glider(n_number: str) -> Glider:
 def issue(
     aircraft: Glider | Towplane, description: str, day: datetime.date, **fields: Any
 ) -> MaintenanceIssue:
-    where = {"glider": aircraft} if isinstance(aircraft, Glider) else {"glider": None, "towplane": aircraft}
+    where: dict[str, Glider | Towplane | None] = (
+        {"glider": aircraft} if isinstance(aircraft, Glider) else {"glider": None, "towplane": aircraft}
+    )
     return MaintenanceIssueFactory(description=description, report_date=day, **where, **fields)
 
 
 def deadline(aircraft: Glider | Towplane, due: datetime.date, **fields: Any) -> MaintenanceDeadline:
-    where = {"glider": aircraft} if isinstance(aircraft, Glider) else {"glider": None, "towplane": aircraft}
+    where: dict[str, Glider | Towplane | None] = (
+        {"glider": aircraft} if isinstance(aircraft, Glider) else {"glider": None, "towplane": aircraft}
+    )
     return MaintenanceDeadlineFactory(due_date=due, **where, **fields)
 
 
 def meister(person: Member, aircraft: Glider | Towplane) -> AircraftMeister:
-    where = {"glider": aircraft} if isinstance(aircraft, Glider) else {"glider": None, "towplane": aircraft}
+    where: dict[str, Glider | Towplane | None] = (
+        {"glider": aircraft} if isinstance(aircraft, Glider) else {"glider": None, "towplane": aircraft}
+    )
     return AircraftMeisterFactory(member=person, **where)
 
 

@@ -7,7 +7,7 @@ import factory
 from members.models import Member
 
 
-class MemberFactory(factory.django.DjangoModelFactory):
+class MemberFactory(factory.django.DjangoModelFactory[Member]):
     class Meta:
         model = Member
         django_get_or_create = ("username",)

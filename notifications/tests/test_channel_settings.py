@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from testsupport.databases import manage_env, run_manage
@@ -12,7 +13,7 @@ PRINT = (
 )
 
 
-def settings_with(tmp_path: Path, **env: str):  # type: ignore[no-untyped-def]
+def settings_with(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return run_manage("shell", "--no-imports", "-c", PRINT, env=manage_env(f"sqlite:///{tmp_path}/db", **env))
 
 

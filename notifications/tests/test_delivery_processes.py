@@ -85,13 +85,13 @@ def seed(db: ScratchDatabase) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def ledger(db: ScratchDatabase, job: str) -> dict[tuple[str, str], tuple[str, int]]:
+def ledger(db: ScratchDatabase, job: str) -> dict[tuple[object, object], tuple[object, object]]:
     rows = db.query(
         "SELECT m.first_name, d.channel, d.status, d.attempts FROM notifications_delivery d "
         "JOIN members_member m ON d.recipient = 'member:' || CAST(m.id AS VARCHAR(20)) WHERE d.job_name = %s",
         (job,),
     )
-    return {(name, channel): (status, attempts) for name, channel, status, attempts in rows}  # type: ignore[misc]
+    return {(name, channel): (status, attempts) for name, channel, status, attempts in rows}
 
 
 def once_each(smtp: SMTPServer, twilio: FakeTwilio) -> None:

@@ -14,8 +14,8 @@ DENVER = zoneinfo.ZoneInfo("America/Denver")
 NIGHT = QuietHours(datetime.time(21), datetime.time(8))
 
 
-def utc(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=datetime.UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=datetime.UTC)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_quiet_hours_inside_one_day() -> None:
     assert not lunch.is_quiet(datetime.time(23))
 
 
-def test_from_settings(settings) -> None:  # type: ignore[no-untyped-def]
+def test_from_settings(settings) -> None:
     settings.SMS_QUIET_HOURS = "22:30-07:00"
     assert QuietHours.from_settings() == QuietHours(datetime.time(22, 30), datetime.time(7))
     settings.SMS_QUIET_HOURS = ""

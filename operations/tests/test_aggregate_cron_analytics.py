@@ -70,9 +70,11 @@ def test_a_day_of_runs_rolls_up_per_job_and_per_hour() -> None:
     assert day.items_processed == 3 + 2 + 1
     assert day.counts == {"processed": 6}
     durations = sorted(
-        CronJobRun.objects.filter(started_at__date="2026-11-20")
+        duration
+        for duration in CronJobRun.objects.filter(started_at__date="2026-11-20")
         .exclude(status="skipped")
         .values_list("duration_seconds", flat=True)
+        if duration is not None
     )
     assert day.duration_max == durations[-1] >= 0.4
     assert day.duration_p50 == percentile(durations, 0.5)

@@ -52,12 +52,12 @@ def test_two_failures_in_a_row_email_the_admins_once_per_streak(
         "📧 [test_cronjob] Sent '[Skyline Soaring Club] test_cronjob failed 2 times in a row'" in second.out
     )
     # The failed run's own record is untouched by the alert's counts.
-    assert CronJobRun.objects.order_by("-pk").first().summary == {"processed": 1}
+    assert CronJobRun.objects.latest("pk").summary == {"processed": 1}
     assert second.err.strip().endswith("(processed=1) (exit 1)")
     # A third failure is the same streak: nothing new.
     assert fail().code == ExitCode.FAILED
     assert len(smtp_settings.messages) == 2
-    first_failure = CronJobRun.objects.order_by("pk").first()
+    first_failure = CronJobRun.objects.earliest("pk")
     assert set(Delivery.objects.values_list("kind", "status")) == {
         (f"failure_streak:{first_failure.pk}", "sent")
     }

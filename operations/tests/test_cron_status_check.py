@@ -147,7 +147,7 @@ def test_a_skip_because_the_lock_was_held_is_not_a_run_but_an_already_done_skip_
     assert demo_json(at(23, 10, 31))["overdue"] is True
     demo_at(at(23, 10, 1), "--occurrence=slot-10")
     demo_at(at(23, 11, 0), "--occurrence=slot-10")  # skipped: this occurrence already succeeded
-    assert CronJobRun.objects.order_by("-pk").first().summary == {"already_done": True}
+    assert CronJobRun.objects.latest("pk").summary == {"already_done": True}
     assert demo_json(at(23, 11, 31))["overdue"] is False
 
 

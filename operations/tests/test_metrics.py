@@ -121,7 +121,8 @@ def test_a_slow_run_shows_its_duration_against_the_deadline(
     monkeypatch.setattr(scheduled_demo, "max_execution_time", datetime.timedelta(seconds=1))
     run_command("test_cronjob", "--units=1", "--unit-seconds=0.85")
     samples = scrape(client)
-    assert value(samples, "manage2soar_cronjob_last_duration_seconds", job_name="test_cronjob") >= 0.85
+    duration = value(samples, "manage2soar_cronjob_last_duration_seconds", job_name="test_cronjob")
+    assert duration is not None and duration >= 0.85
     assert value(samples, "manage2soar_cronjob_deadline_seconds", job_name="test_cronjob") == 1
     assert value(samples, "manage2soar_cronjob_slow", job_name="test_cronjob") == 1
 

@@ -112,7 +112,9 @@ def test_the_delinquency_csv_lands_in_the_bucket_and_its_link_works(
     assert re.fullmatch(rf"reports/duty-delinquents/2026-12-01-{TOKEN}\.csv", name)
     assert content.decode().splitlines()[1].startswith("Sam Slacker,sam@example.org,1,2026-06-13")
     text = smtp_settings.messages[0].get_body(("plain",)).get_content()
-    url = re.search(r"The list as a spreadsheet \(CSV\): (\S+)", text).group(1)  # type: ignore[union-attr]
+    link = re.search(r"The list as a spreadsheet \(CSV\): (\S+)", text)
+    assert link, text
+    url = link.group(1)
     assert url == f"{gcs.url}/{gcs.bucket}/{name}"
     with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - the loopback emulator
         assert response.read() == content

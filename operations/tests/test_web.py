@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db.models.functions import Now
+from django.http import FileResponse
 from django.test import Client
 
 from utils.models import CronJobLock, CronJobRun
@@ -63,11 +64,12 @@ def test_runs_are_read_only_in_the_admin(admin_client: Client) -> None:
 
 def test_stored_reports_are_served_to_staff_only(
     client: Client, admin_client: Client, settings, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settings.MEDIA_ROOT = tmp_path
     (tmp_path / "reports").mkdir()
     (tmp_path / "reports" / "r.csv").write_text("member,flights\n")
     anonymous = client.get("/media/reports/r.csv")
     assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
     staff = admin_client.get("/media/reports/r.csv")
-    assert staff.status_code == 200 and b"".join(staff.streaming_content) == b"member,flights\n"
+    assert isinstance(staff, FileResponse)
+    assert staff.status_code == 200 and staff.getvalue() == b"member,flights\n"

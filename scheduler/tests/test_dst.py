@@ -129,7 +129,7 @@ def test_cron_schedule_lists_the_next_runs_with_club_time_and_dst_days() -> None
     ]
 
 
-def test_cron_schedule_in_a_dst_zone_marks_moved_runs(settings) -> None:  # type: ignore[no-untyped-def]
+def test_cron_schedule_in_a_dst_zone_marks_moved_runs(settings) -> None:
     settings.CRONJOB_TIMEZONE = "America/New_York"
     result = run_command("cron_schedule", "--next=2", "--from=2026-11-01", "--job=report_duty_delinquents")
     assert result.out.splitlines() == [

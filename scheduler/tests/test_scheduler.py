@@ -16,18 +16,18 @@ from utils.models import CronJobLock, CronJobRun
 UTC = datetime.UTC
 
 
-def at(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=UTC)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime.datetime:
+    return datetime.datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
-def scheduler(clock, launcher, specs, records=None, **kwargs):  # type: ignore[no-untyped-def]
+def scheduler(clock, launcher, specs, records=None, **kwargs):
     logger, out = captured_logger(kwargs.pop("fmt", "text"))
     kwargs.setdefault("poll", 1.0)
     sched = Scheduler(specs, clock=clock, launcher=launcher, logger=logger, records=records, **kwargs)
     return sched, out
 
 
-def lines(out) -> list[str]:  # type: ignore[no-untyped-def]
+def lines(out) -> list[str]:
     return out.getvalue().splitlines()
 
 
@@ -192,7 +192,7 @@ def test_a_child_that_stops_itself_at_its_deadline_is_left_alone() -> None:
 def test_a_child_overrunning_its_deadline_is_killed_and_recorded_timed_out(obeys: bool) -> None:
     clock = FakeClock(at(2026, 6, 1, 5, 59))
 
-    def child_writes_its_run_and_lock(child):  # type: ignore[no-untyped-def]
+    def child_writes_its_run_and_lock(child):
         # What the real child does when it starts: take the lock, record a running run.
         pod = child.env["POD_NAME"]
         CronJobRun.objects.create(

@@ -161,7 +161,7 @@ def test_two_schedulers_racing_for_one_slot_run_it_once(
     assert first.wait() == 0 and second.wait() == 0
     attempts = [(occurrence, status) for occurrence, status, *_ in runs(scratch_db)[1:]]
     assert len({occurrence for occurrence, _ in attempts}) == 1, attempts
-    assert sorted(status for _, status in attempts) == ["skipped", "succeeded"]
+    assert sorted(str(status) for _, status in attempts) == ["skipped", "succeeded"]
     (occurrence,) = {occurrence for occurrence, _ in attempts}
     minutes = int(datetime.datetime.now(UTC).replace(second=0, microsecond=0).timestamp()) // 60
     assert occurrence in (f"test-cronjob-{minutes}", f"test-cronjob-{minutes - 1}")

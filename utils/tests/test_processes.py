@@ -70,7 +70,7 @@ def test_sigterm_releases_the_lock_records_interrupted_and_exits_143(
     assert len(job.stderr_lines) == 1 and "interrupted by SIGTERM" in job.stderr_lines[0]
 
 
-def test_an_unreachable_database_exits_75_with_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreachable_database_exits_75_with_one_line(tmp_path) -> None:
     for url in (
         "postgres://postgres@127.0.0.1:1/nowhere",
         f"sqlite:///{tmp_path}/missing-dir/db.sqlite3",

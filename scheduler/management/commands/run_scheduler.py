@@ -39,7 +39,7 @@ class Command(OneLineErrorsCommand):
         "Kubernetes; --list shows the next runs, --once JOB runs one job now. Arguments after -- "
         "are passed to each job started."
     )
-    requires_system_checks: list[str] = []  # type: ignore[assignment]
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         mode = parser.add_mutually_exclusive_group()

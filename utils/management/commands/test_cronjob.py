@@ -27,7 +27,7 @@ class Command(BaseCronJobCommand):
 
     def validate_options(self, options: dict[str, Any]) -> None:
         if options["max_seconds"] is not None:
-            self.max_execution_time = datetime.timedelta(seconds=options["max_seconds"])  # type: ignore[misc]
+            self.max_execution_time = datetime.timedelta(seconds=options["max_seconds"])
 
     def execute_job(self, *args: Any, **options: Any) -> None:
         units = options["units"]
