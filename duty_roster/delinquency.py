@@ -21,10 +21,12 @@ import csv
 import datetime
 import io
 from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db.models import Count, Max, Q, QuerySet
+from django_stubs_ext import WithAnnotations
 
 from logsheet.models import CREW_ROLES, Flight, Logsheet
 from members.models import Member
@@ -116,19 +118,19 @@ def window_flights(start: datetime.date, end: datetime.date) -> QuerySet[Flight]
     ).order_by()
 
 
-def duty_member_ids(start: datetime.date, end: datetime.date) -> QuerySet[Logsheet]:
+def duty_member_ids(start: datetime.date, end: datetime.date) -> QuerySet[Any, int]:
     """Ids of the members who did duty on a finalized logsheet between start and end (one UNION)."""
     sheets = Logsheet.objects.filter(finalized=True, log_date__gte=start, log_date__lte=end).order_by()
     flights = window_flights(start, end)
     # NULLs are left out: one NULL in a NOT IN list would make every comparison unknown.
-    parts = [
+    parts: list[QuerySet[Any, int]] = [
         sheets.filter(**{f"{role}__isnull": False}).values_list(role, flat=True) for role, _ in CREW_ROLES
     ]
     parts += [
         flights.filter(**{f"{role}__isnull": False}).values_list(role, flat=True)
         for role in ("instructor", "tow_pilot")
     ]
-    return parts[0].union(*parts[1:])  # type: ignore[return-value]
+    return parts[0].union(*parts[1:])
 
 
 def members_subject_to_duty(rules: DelinquencyRules) -> QuerySet[Member]:
@@ -138,7 +140,12 @@ def members_subject_to_duty(rules: DelinquencyRules) -> QuerySet[Member]:
     return members
 
 
-def active_flyers(rules: DelinquencyRules) -> QuerySet[Member]:
+class FlyerAnnotations(TypedDict):
+    window_flights: int
+    last_flight: datetime.date
+
+
+def active_flyers(rules: DelinquencyRules) -> QuerySet[WithAnnotations[Member, FlyerAnnotations]]:
     """Members subject to duty with ``window_flights`` >= min_flights and their ``last_flight``."""
     # Filtering on the flights before annotating makes the Count and Max use the same, filtered
     # join: only flights of finalized logsheets in the window are counted.

@@ -67,7 +67,7 @@ class DayBriefing:
 
     @property
     def overdue_count(self) -> int:
-        return sum(1 for deadline in self.deadlines if deadline.overdue)  # type: ignore[attr-defined]
+        return sum(1 for deadline in self.deadlines if deadline.due_date < self.day)
 
     @cached_property
     def crews(self) -> list[CrewBriefing]:

@@ -131,9 +131,12 @@ def overdue_reports(
         item = found.get(row["instructor__id"])
         if item is None:
             instructor = _member(row, "instructor__", (*_PERSON, *_CONTACT))
+            assert instructor is not None  # the rows are flights with an instructor
             supervisor = _member(row, "instructor__supervisor__", (*_PERSON, *_STATUS))
-            item = found[row["instructor__id"]] = InstructorOverdue(instructor, supervisor)  # type: ignore[arg-type]
-        item.reports.append(OverdueReport(_member(row, "pilot__"), flight_date, age, level))  # type: ignore[arg-type]
+            item = found[row["instructor__id"]] = InstructorOverdue(instructor, supervisor)
+        student = _member(row, "pilot__")
+        assert student is not None  # a flight always has its pilot
+        item.reports.append(OverdueReport(student, flight_date, age, level))
     return list(found.values())
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TypedDict
 
 from django.db.models import Max, Q, QuerySet
+from django_stubs_ext import WithAnnotations
 
 from members.models import Member, MembershipStatus
 
@@ -54,9 +56,13 @@ def lapse_date(last_flight: datetime.date, days: int) -> datetime.date:
     return last_flight + datetime.timedelta(days=days + 1)
 
 
+class LastFlight(TypedDict):
+    last_flight: datetime.date
+
+
 def candidates(
     now: datetime.datetime, days: int, warn_days: int, member_id: int | None = None
-) -> QuerySet[Member]:
+) -> QuerySet[WithAnnotations[Member, LastFlight]]:
     """Active pilots (not students) whose last flight could make a reminder due today; one query.
 
     No zone's date is later than UTC's date plus one, so that bounds every member's today; the
@@ -84,7 +90,7 @@ def due_reminders(
     found = []
     for member in candidates(now, days, warn_days, member_id):
         today = member_today(member, now)
-        lapse = lapse_date(member.last_flight, days)  # type: ignore[attr-defined]
+        lapse = lapse_date(member.last_flight, days)
         if (lapse - today).days <= warn_days:
-            found.append(CurrencyReminder(member, member.last_flight, lapse, today))  # type: ignore[attr-defined]
+            found.append(CurrencyReminder(member, member.last_flight, lapse, today))
     return found

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:
+    from members.models import Member
 
 
 class Airfield(models.Model):
@@ -56,7 +60,7 @@ CREW_ROLES: tuple[tuple[str, str], ...] = (
 CREW_FIELDS: tuple[str, ...] = tuple(field_name for field_name, _ in CREW_ROLES)
 
 
-def crew_field() -> models.ForeignKey:
+def crew_field() -> models.ForeignKey[Member | None, Member | None]:
     return models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

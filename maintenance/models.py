@@ -30,11 +30,16 @@ class AircraftRef(models.Model):
 
     @property
     def aircraft(self) -> Glider | Towplane:
-        return self.glider or self.towplane  # type: ignore[return-value]
+        aircraft = self.glider or self.towplane
+        assert aircraft is not None  # the one_aircraft constraint
+        return aircraft
 
     @property
     def aircraft_key(self) -> tuple[str, int]:
-        return ("glider", self.glider_id) if self.glider_id else ("towplane", self.towplane_id)  # type: ignore[return-value]
+        if self.glider_id is not None:
+            return ("glider", self.glider_id)
+        assert self.towplane_id is not None  # the one_aircraft constraint
+        return ("towplane", self.towplane_id)
 
 
 class MaintenanceIssueQuerySet(models.QuerySet["MaintenanceIssue"]):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import enum
 import zoneinfo
+from collections.abc import Collection
+from typing import Any, ClassVar, Self
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -88,6 +90,7 @@ class MemberQuerySet(models.QuerySet["Member"]):
         return leaders
 
 
+# A base made by from_queryset(): django-stubs types the manager, but mypy takes no call as a base.
 class MemberManager(UserManager.from_queryset(MemberQuerySet)):  # type: ignore[misc]
     pass
 
@@ -148,7 +151,8 @@ class Member(AbstractUser):
         help_text="For an instructor: who is copied when their reports run late.",
     )
 
-    objects = MemberManager()
+    objects: ClassVar[MemberManager] = MemberManager()
+    _loaded_phone: str | None  # the phone number as loaded, to notice a new one (save())
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -157,12 +161,12 @@ class Member(AbstractUser):
         return self.full_name
 
     @classmethod
-    def from_db(cls, db: str | None, field_names: list[str], values: list[object]) -> Member:
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any]) -> Self:
         member = super().from_db(db, field_names, values)
         member._loaded_phone = member.__dict__.get("phone")
         return member
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         """A phone number is checked as E.164 when saved; a new number lifts an SMS block."""
         if self.phone:
             validate_e164(self.phone)
@@ -172,8 +176,8 @@ class Member(AbstractUser):
             self.sms_blocked_reason = ""
             update_fields = kwargs.get("update_fields")
             if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "sms_blocked_at", "sms_blocked_reason"}  # type: ignore[misc]
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+                kwargs["update_fields"] = {*update_fields, "sms_blocked_at", "sms_blocked_reason"}
+        super().save(*args, **kwargs)
         self._loaded_phone = self.phone
 
     @property
