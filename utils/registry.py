@@ -77,23 +77,7 @@ def job_specs(default_timezone: str | None = None) -> list[JobSpec]:
     A job's zone is its own ``schedule_timezone``, else ``default_timezone``, else the
     ``CRONJOB_TIMEZONE`` setting (Etc/UTC unless set): one setting makes them all club-local.
     """
-    zone = default_timezone or settings.CRONJOB_TIMEZONE
-    specs = []
-    for name, cls in scheduled_jobs().items():
-        if cls.max_execution_time is None:
-            raise ValueError(f"{name} is scheduled but sets no max_execution_time")
-        specs.append(
-            JobSpec(
-                command=name,
-                schedule=cls.schedule or "",
-                timezone=cls.schedule_timezone or zone,
-                deadline=cls.max_execution_time,
-                starting_deadline=cls.starting_deadline,
-                resource_class=cls.resource_class,
-                help=str(cls.help),
-            )
-        )
-    return specs
+    return [job_spec(name, default_timezone) for name in scheduled_jobs()]
 
 
 def job_spec(name: str, default_timezone: str | None = None) -> JobSpec:
@@ -103,7 +87,8 @@ def job_spec(name: str, default_timezone: str | None = None) -> JobSpec:
     """
     cls = cron_commands()[name]
     if cls.max_execution_time is None:
-        raise ValueError(f"{name} sets no max_execution_time")
+        scheduled = " is scheduled but" if cls.schedule else ""
+        raise ValueError(f"{name}{scheduled} sets no max_execution_time")
     return JobSpec(
         command=name,
         schedule=cls.schedule or "",
