@@ -13,3 +13,4 @@ class OperationsConfig(AppConfig):
 
         signals.run_started.connect(observability.run_started, dispatch_uid="operations.run_started")
         signals.run_finished.connect(observability.run_finished, dispatch_uid="operations.run_finished")
+        signals.run_skipped.connect(observability.run_skipped, dispatch_uid="operations.run_skipped")

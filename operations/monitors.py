@@ -41,10 +41,13 @@ def ping_url(job_name: str) -> str | None:
     return template.format(job=job_name, cronjob=job_name.replace("_", "-")).rstrip("/")
 
 
-def ping(job: BaseCronJobCommand, signal: str, message: str = "") -> None:
-    """Send ``start``, ``success`` or ``fail`` to the job's ping URL, if one is configured."""
+def ping(job: BaseCronJobCommand, signal: str, message: str = "", *, run_id: int | None = None) -> None:
+    """Send ``start``, ``success`` or ``fail`` to the job's ping URL, if one is configured, for
+    ``run_id`` (default: the job's run)."""
     url = ping_url(job.job_name)
-    if url is None or job.run is None:
+    if run_id is None and job.run is not None:
+        run_id = job.run.pk
+    if url is None or run_id is None:
         return
     import requests  # lazily: only a configured monitor pays for the import
 
@@ -52,7 +55,7 @@ def ping(job: BaseCronJobCommand, signal: str, message: str = "") -> None:
     try:
         response = requests.post(
             target,
-            params={"rid": run_uuid(job.job_name, job.run.pk)},
+            params={"rid": run_uuid(job.job_name, run_id)},
             data=message.encode()[:10_000],
             timeout=settings.CRONJOB_MONITOR_TIMEOUT,
         )

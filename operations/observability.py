@@ -1,9 +1,11 @@
 """What happens around a run besides the work: monitors are told it started and how it ended,
 and a run that ends a failure streak alerts the admins.
 
-The receivers of the framework's ``run_started`` and ``run_finished`` signals (utils.signals),
-connected in ``OperationsConfig.ready()``: sent once a run's record exists and once it has its
-outcome (never in a dry run). Each step is best effort: a monitor or alert that fails is one
+The receivers of the framework's ``run_started``, ``run_finished`` and ``run_skipped`` signals
+(utils.signals), connected in ``OperationsConfig.ready()``: sent once a run's record exists, once
+it has its outcome, and when a run holding the lock skipped its occurrence (never in a dry run).
+A skipped slot (a closed day, an occurrence already done) is a handled slot: the monitors get a
+success, or they would report a missed run on every closure day. Each step is best effort: a monitor or alert that fails is one
 warning line and never changes the run's status or exit code.
 """
 
@@ -56,3 +58,15 @@ def run_finished(
     if status in FAILURES:
         steps.append(("Failure alert", lambda: alert_after_failed_run(job)))
     _each(job, steps)
+
+
+def run_skipped(sender: type, job: BaseCronJobCommand, run: CronJobRun | None, reason: str, **kwargs: Any) -> None:
+    line = f"{job.job_name} skipped: {reason}"
+    run_id = run.pk if run is not None else None
+    _each(
+        job,
+        [
+            ("Ping monitor", lambda: monitors.ping(job, "success", line, run_id=run_id)),
+            ("Sentry check-in", lambda: monitors.sentry_checkin(job, "ok", 0.0)),
+        ],
+    )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
+from utils import signals
 from utils.cronlog import first_line
 from utils.errors import classify_database_error
 from utils.exitcodes import ExitCode
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from django.dispatch import Signal
 
     from utils.identity import Occurrence
+    from utils.locking import Lease
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -35,6 +37,7 @@ class RunRecorder:
     force: bool
     run: CronJobRun | None
     summary: Counter[str]
+    lease: Lease | None
 
     if TYPE_CHECKING:  # provided by the command
 
@@ -61,7 +64,7 @@ class RunRecorder:
     def _record_skip(self, reason: str, summary: dict[str, Any]) -> None:
         self.log("skipped", reason)
         now = timezone.now()
-        self._best_effort(
+        skipped = self._best_effort(
             CronJobRun.objects.create,
             job_name=self.job_name,
             occurrence=self.occurrence.name,
@@ -77,6 +80,8 @@ class RunRecorder:
             exit_code=ExitCode.OK,
             forced=self.force,
         )
+        if self.lease is not None:  # holding the lock, this run handled its slot
+            self._observe(signals.run_skipped, run=skipped, reason=reason)
 
     def _finish_run(self, status: str, code: int, message: str, duration: float) -> None:
         assert self.run is not None

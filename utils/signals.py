@@ -7,11 +7,16 @@ signals in their ``AppConfig.ready()``:
   a dry run or a skipped run). Operations starts its monitors' check-ins here.
 - ``run_finished(sender, job, status, message, duration)``: the record has its outcome.
   Operations ends the check-ins and alerts on a failure streak here.
+- ``run_skipped(sender, job, run, reason)``: a run that took the lock skipped its occurrence
+  (it had already succeeded, or the club is closed on its day); ``run`` is the ``skipped`` record
+  (None if it could not be written). The slot was handled, so operations tells the monitors so.
+  Not sent for a skip because another pod holds the lock (that pod's run reports the slot), nor
+  for a dry run.
 - ``closed_day(sender, job, day)``: asked before a job with ``skip_on_closed_days`` works. A
   receiver returns why the club is closed on ``day`` (one short phrase), else None. The duty
   roster answers from its calendar of closures.
 
-Receivers of the two run signals are called with ``send_robust``: a monitor or alert that fails
+Receivers of the three run signals are called with ``send_robust``: a monitor or alert that fails
 is one warning line and never changes the run's outcome. ``closed_day`` is a plain ``send``: a
 calendar that can't be read fails the run like any other database error.
 """
@@ -24,6 +29,7 @@ from django.dispatch import Signal
 
 run_started = Signal()
 run_finished = Signal()
+run_skipped = Signal()
 closed_day = Signal()
 
 
