@@ -241,12 +241,29 @@ def report_csv(report: DelinquencyReport) -> str:
     return out.getvalue()
 
 
-def save_report_csv(report: DelinquencyReport) -> str:
+def csv_filename(report: DelinquencyReport) -> str:
+    """The name of the CSV attached to each email."""
+    return f"duty-delinquents-{report.rules.today.isoformat()}.csv"
+
+
+def csv_links_work() -> bool:
+    """Whether a link to a saved CSV opens for every recipient: only when the default storage
+    serves its files at an absolute URL (a bucket, or a media folder published on a web server).
+    The web app serves the local media folder to staff only, and a pod's folder is gone with the
+    pod; such a link would fail for most readers, so none is made (the CSV is attached instead)."""
+    storage = settings.STORAGES["default"]
+    if storage["BACKEND"] != "django.core.files.storage.FileSystemStorage":
+        return True
+    base_url = storage.get("OPTIONS", {}).get("base_url") or settings.MEDIA_URL
+    return str(base_url).startswith(("http://", "https://"))
+
+
+def save_report_csv(report: DelinquencyReport, content: str) -> str:
     """Save the CSV to the default storage under an unguessable name; return its absolute URL."""
     from django.core.files.storage import default_storage
 
     name = entropy_name(f"reports/duty-delinquents/{report.rules.today.isoformat()}", ".csv")
-    saved = default_storage.save(name, ContentFile(report_csv(report).encode("utf-8")))
+    saved = default_storage.save(name, ContentFile(content.encode("utf-8")))
     return absolute_url(default_storage.url(saved))
 
 

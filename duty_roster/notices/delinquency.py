@@ -1,5 +1,12 @@
 """What report_duty_delinquents sends: the report by email to the board and the duty officers,
-with a link to the CSV of the list, and a summary (counts, never names) to the club's Slack."""
+with the whole list attached as CSV (and linked where a link opens for everyone), and a summary
+(counts, never names) to the club's Slack.
+
+Why attached: the email is the one thing that surely reaches every reader. It needs no bucket,
+no web login (most board members are not staff, and the web app serves its media folder to staff
+only), nothing expires and nothing can 404. A link is added only when the CSV is saved where its
+link opens for whoever has it (``csv_links_work``: a bucket, or a media folder published on a
+web server); a link to a pod's own folder, gone with the pod, is never sent."""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from duty_roster.delinquency import report_recipients, save_report_csv
+from duty_roster.delinquency import csv_filename, csv_links_work, report_csv, report_recipients, save_report_csv
 from notifications.delivery import Notice, Outbox, member_key, slack_notice
 from notifications.email import render_email
 
@@ -27,6 +34,8 @@ TEMPLATE = "duty_roster/email/delinquency_report"
 # A club of a few hundred never reaches it; it keeps a pathological month from mailing every
 # recipient megabytes of table.
 EMAIL_LIST_LIMIT = 250
+
+Attachment = tuple[str, str, str]  # (file name, content, MIME type), as EmailMessage.attach takes it
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,11 @@ def render_list(report: DelinquencyReport) -> RenderedList:
 
 
 def delinquency_report_email(
-    recipient: Member, report: DelinquencyReport, listing: RenderedList, csv_url: str | None
+    recipient: Member,
+    report: DelinquencyReport,
+    listing: RenderedList,
+    csv_url: str | None,
+    attachment: Attachment,
 ) -> EmailMultiAlternatives:
     return render_email(
         TEMPLATE,
@@ -62,7 +75,9 @@ def delinquency_report_email(
             "count": len(report.delinquents),
             "listing": listing,
             "csv_url": csv_url,
+            "csv_name": attachment[0],
         },
+        attachments=[attachment],
     )
 
 
@@ -75,7 +90,9 @@ def delinquency_slack_text(report: DelinquencyReport, csv_url: str | None) -> st
         f"flew since {rules.window_start.isoformat()} without doing duty "
         f"(of {report.flying} flying, {report.subject_to_duty} subject to duty)."
     )
-    return f"{text} List: {csv_url}" if csv_url else text
+    if csv_url:
+        return f"{text} List: {csv_url}"
+    return f"{text} The list went to the board and the duty officers by email."
 
 
 def report_kind(report: DelinquencyReport) -> str:
@@ -92,9 +109,9 @@ def send_report(job: SendingJob, report: DelinquencyReport) -> None:
         if not recipients:
             job.log_warning("No active board member or duty officer has an email address")
         listing = render_list(report)
-        csv_url = saved_csv(job, outbox, report, probes(kind, recipients))
+        attachment, csv_url = csv_for_readers(job, outbox, report, probes(kind, recipients))
         for member in recipients:
-            email = delinquency_report_email(member, report, listing, csv_url)
+            email = delinquency_report_email(member, report, listing, csv_url, attachment)
             outbox.deliver(Notice(kind, member_key(member.pk), member.full_name, email))
         outbox.deliver(slack_notice(kind, delinquency_slack_text(report, csv_url)))
 
@@ -105,15 +122,25 @@ def probes(kind: str, recipients: list[Member]) -> list[Notice]:
     return [*emails, slack_notice(kind, "the report")]
 
 
-def saved_csv(job: SendingJob, outbox: Outbox, report: DelinquencyReport, probes: list[Notice]) -> str | None:
-    """The CSV's link, saved only when a copy will go: a rerun that sends nothing leaves no
-    unlinked CSV behind."""
+def csv_for_readers(
+    job: SendingJob, outbox: Outbox, report: DelinquencyReport, probes: list[Notice]
+) -> tuple[Attachment, str | None]:
+    """The CSV attached to every email, and its link where one opens for everyone. It is saved
+    only when a copy will go: a rerun that sends nothing leaves no unlinked CSV behind."""
+    content = report_csv(report)
+    attachment = (csv_filename(report), content, "text/csv")
+    rows = len(report.delinquents)
     if job.dry_run:
-        job.log("dry_run", f"Would save the list as CSV ({len(report.delinquents)} rows)")
-        return None
+        job.log("dry_run", f"Would attach the list as CSV ({rows} rows) to each email")
+        if csv_links_work():
+            job.log("dry_run", f"Would save the list as CSV ({rows} rows)")
+        return attachment, None
     if not outbox.still_to_send([probe for probe in probes if outbox.routes(probe)]):
-        return None
-    csv_url = save_report_csv(report)
+        return attachment, None
+    job.log("info", f"Attached the list as CSV ({rows} rows)")
+    if not csv_links_work():
+        return attachment, None
+    csv_url = save_report_csv(report, content)
     job.log("info", "Saved the list as CSV")
     job.count("csv_saved")
-    return csv_url
+    return attachment, csv_url

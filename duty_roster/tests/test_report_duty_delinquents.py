@@ -31,7 +31,7 @@ from members.tests.factories import MemberFactory
 from notifications.models import Delivery
 from testsupport.commands import run_command
 from testsupport.notifications import FakeSlack
-from testsupport.smtp import SMTPServer
+from testsupport.smtp import ReceivedMessage, SMTPServer
 from utils.exitcodes import ExitCode
 
 pytestmark = pytest.mark.django_db
@@ -47,9 +47,19 @@ _airfields = itertools.count()
 
 @pytest.fixture(autouse=True)
 def media(settings: Any, tmp_path: Path) -> Path:
+    """A media folder published at an absolute URL (as a bucket would be), where a link to the
+    CSV works for every recipient; ``local_media`` is the default, staff-only folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_URL = "https://club.example.org/media/"
     settings.SITE_URL = "https://club.example.org"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def local_media(settings: Any, media: Path) -> Path:
+    """The default media folder: relative links, served by the web app to staff only."""
+    settings.MEDIA_URL = "media/"
+    return media
 
 
 @pytest.fixture(autouse=True)
@@ -89,6 +99,13 @@ def delinquent_names(**options: Any) -> list[str]:
 
 def stored_reports(media_root: Path) -> list[Path]:
     return sorted(media_root.rglob("*.csv")) if media_root.exists() else []
+
+
+def attached_csv(message: ReceivedMessage) -> tuple[str, list[list[str]]]:
+    """The name and rows of the one CSV attached to a report email."""
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "text/csv"
+    return str(attachment.get_filename()), list(csv.reader(io.StringIO(attachment.get_content())))
 
 
 # --- The report ---------------------------------------------------------------------------
@@ -134,6 +151,10 @@ def test_reports_flyers_without_duty_to_the_board_and_duty_officers(
     url = link.group(1)
     assert url == f"https://club.example.org/media/{csv_path.relative_to(media).as_posix()}"
     assert f'href="{url}"' in html
+    for received in smtp_settings.messages:  # every copy carries the whole list too
+        name, rows = attached_csv(received)
+        assert name == "duty-delinquents-2026-12-01.csv"
+        assert [row[0] for row in rows] == ["member", "Sam Slacker", "Bea Board"]
     rows = Delivery.objects.values_list("kind", "status")
     assert sorted(rows) == [("duty_delinquents:2026-12", "sent")] * 2
 
@@ -164,6 +185,55 @@ def test_the_csv_lists_every_column_and_sits_under_an_unguessable_name(
     ]
     text = smtp_settings.messages[0].get_body(("plain",)).get_content()
     assert "- Ned Unknown: 1 flight, last on 30 Nov 2026, member for unknown" in text
+
+
+def test_without_a_public_storage_the_csv_is_attached_and_nothing_is_saved_or_linked(
+    smtp_settings: SMTPServer, board: list[Member], local_media: Path
+) -> None:
+    """The web app serves the local media folder to staff only, and a pod's folder is gone with
+    the pod: a link there would fail for most readers, so the list travels with the email."""
+    fly(member("Sam Slacker", joined_club=datetime.date(2024, 2, 10)))
+    fly(member("=cmd Evil"), datetime.date(2026, 1, 1))
+
+    result = run_command(COMMAND)
+
+    assert result.code == 0, result.err
+    assert "Attached the list as CSV (2 rows)" in result.out and "csv_saved" not in result.out
+    assert stored_reports(local_media) == []
+    assert smtp_settings.recipients() == ["bea.board@example.org", "dan.duty@example.org"]
+    for message in smtp_settings.messages:
+        name, rows = attached_csv(message)
+        assert name == "duty-delinquents-2026-12-01.csv"
+        assert rows == [
+            ["member", "email", "flights", "last flight", "member since", "membership months"],
+            ["Sam Slacker", "sam.slacker@example.org", "1", "2026-06-13", "2024-02-10", "33"],
+            ["'=cmd Evil", "'=cmd.evil@example.org", "1", "2026-01-01", "2015-04-01", "140"],
+        ]
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert "/media/" not in text + html and "spreadsheet (CSV):" not in text
+        assert "attached" in text and "attached" in html
+
+
+def test_without_a_public_storage_slack_gets_the_counts_and_no_link(
+    smtp_settings: SMTPServer, slack_settings: FakeSlack, board: list[Member], local_media: Path
+) -> None:
+    fly(member("Sam Slacker"))
+    assert run_command(COMMAND).code == 0
+    [post] = slack_settings.posts
+    assert post.startswith("*Skyline Soaring Club duty report December 2026*: 1 member flew since")
+    assert "http" not in post and "Sam" not in post
+
+
+def test_a_dry_run_without_a_public_storage_says_the_csv_would_be_attached(
+    smtp_settings: SMTPServer, board: list[Member], local_media: Path
+) -> None:
+    fly(member("Sam Slacker"))
+    result = run_command(COMMAND, "--dry-run")
+    assert result.code == 0
+    assert "🔍 [report_duty_delinquents] Would attach the list as CSV (1 rows) to each email" in result.out
+    assert "Would save" not in result.out
+    assert smtp_settings.messages == [] and stored_reports(local_media) == []
 
 
 # --- The rules --------------------------------------------------------------------------------

@@ -119,6 +119,10 @@ def test_the_delinquency_csv_lands_in_the_bucket_and_its_link_works(
     with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - the loopback emulator
         assert response.read() == content
         assert response.headers["Content-Type"].startswith("text/csv")
+    # The link is extra: the same list is attached to the email.
+    [attachment] = list(smtp_settings.messages[0].iter_attachments())
+    # (as text, its lines travel with CRLF endings, as RFC 4180 and the mail transport want them)
+    assert attachment.get_content().replace("\r\n", "\n").encode() == content
 
 
 def test_an_uploaded_document_gets_an_unguessable_name_without_the_members_name(gcs: GCSEmulator) -> None:
@@ -163,9 +167,10 @@ def loaded_after(tmp_path: Path, command: str, **env: str) -> list[str]:
 
 
 def test_a_command_run_without_gcs_never_imports_the_google_libraries(tmp_path: Path) -> None:
-    # The report saves its CSV: to the media folder, without a single Google module.
+    # Without a bucket the report attaches its CSV to the emails and saves no file (a link to
+    # the local media folder would open for staff only): not a single Google module is loaded.
     assert loaded_after(tmp_path, "report_duty_delinquents", MEDIA_ROOT=str(tmp_path / "media")) == []
-    assert list((tmp_path / "media").rglob("*.csv"))
+    assert not list((tmp_path / "media").rglob("*.csv"))
 
 
 def test_with_gcs_only_a_command_that_stores_a_file_imports_them(
