@@ -5,8 +5,8 @@ The receivers of the framework's ``run_started``, ``run_finished`` and ``run_ski
 (utils.signals), connected in ``OperationsConfig.ready()``: sent once a run's record exists, once
 it has its outcome, and when a run holding the lock skipped its occurrence (never in a dry run).
 A skipped slot (a closed day, an occurrence already done) is a handled slot: the monitors get a
-success, or they would report a missed run on every closure day. Each step is best effort: a monitor or alert that fails is one
-warning line and never changes the run's status or exit code.
+success, or they would report a missed run on every closure day. Each step is best effort: a
+monitor or alert that fails is one warning line and never changes the run's status or exit code.
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ def run_finished(
     _each(job, steps)
 
 
-def run_skipped(sender: type, job: BaseCronJobCommand, run: CronJobRun | None, reason: str, **kwargs: Any) -> None:
+def run_skipped(
+    sender: type, job: BaseCronJobCommand, run: CronJobRun | None, reason: str, **kwargs: Any
+) -> None:
     line = f"{job.job_name} skipped: {reason}"
     run_id = run.pk if run is not None else None
     _each(

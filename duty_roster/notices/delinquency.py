@@ -18,7 +18,13 @@ from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from duty_roster.delinquency import csv_filename, csv_links_work, report_csv, report_recipients, save_report_csv
+from duty_roster.delinquency import (
+    csv_filename,
+    csv_links_work,
+    report_csv,
+    report_recipients,
+    save_report_csv,
+)
 from notifications.delivery import Notice, Outbox, member_key, slack_notice
 from notifications.email import render_email
 

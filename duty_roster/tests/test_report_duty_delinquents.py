@@ -152,9 +152,9 @@ def test_reports_flyers_without_duty_to_the_board_and_duty_officers(
     assert url == f"https://club.example.org/media/{csv_path.relative_to(media).as_posix()}"
     assert f'href="{url}"' in html
     for received in smtp_settings.messages:  # every copy carries the whole list too
-        name, rows = attached_csv(received)
+        name, lines = attached_csv(received)
         assert name == "duty-delinquents-2026-12-01.csv"
-        assert [row[0] for row in rows] == ["member", "Sam Slacker", "Bea Board"]
+        assert [line[0] for line in lines] == ["member", "Sam Slacker", "Bea Board"]
     rows = Delivery.objects.values_list("kind", "status")
     assert sorted(rows) == [("duty_delinquents:2026-12", "sent")] * 2
 
