@@ -242,6 +242,22 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ADMINS = [("Site admin", a) for a in env.list("ADMIN_EMAILS", default=[])]
 CLUB_NAME = env.str("CLUB_NAME", default="Skyline Soaring Club")
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+# Processes that send no mail and build no links: the migration Job and the operator's tools.
+# Every other process (the web app, every job: any job may alert the admins) needs EMAIL_URL
+# and SITE_URL in production, or mail would only be printed yet recorded as sent, and every
+# link would point at localhost.
+COMMANDS_WITHOUT_MAIL = {
+    *("migrate", "showmigrations", "sqlmigrate", "makemigrations", "check", "collectstatic"),
+    *("createsuperuser", "changepassword", "dbshell", "help", "--help", "-h", "version", "--version"),
+    *("cron_locks", "cron_schedule", "render_cronjobs", "validate_manifests"),
+}
+_mail_missing = [key for key in ("EMAIL_URL", "SITE_URL") if not env.str(key, default="")]
+if not DEBUG and RUNNING_COMMAND not in COMMANDS_WITHOUT_MAIL and _mail_missing:
+    raise ImproperlyConfigured(
+        f"{' and '.join(_mail_missing)} {'is' if len(_mail_missing) == 1 else 'are'} not set "
+        "(production would print mail yet record it as sent, and link to localhost): set them "
+        "or their _FILE, or DEBUG=1 for development"
+    )
 
 # --- Other channels: SMS (Twilio), Slack; retries; quiet hours ------------------------------
 # See docs/notifications.md. The Twilio token and the Slack webhook are secrets: in Kubernetes

@@ -102,6 +102,9 @@ def postgres_problem() -> str | None:
 def manage_env(database_url: str, **extra: str) -> dict[str, str]:
     """The environment of a manage.py child process: like a pod's, on the given database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
+    # Production refuses to start a sending process without these: the development defaults.
+    env.setdefault("EMAIL_URL", "consolemail://")
+    env.setdefault("SITE_URL", "http://localhost:8000")
     env.update(
         DATABASE_URL=database_url,
         DEBUG="0",  # like a pod (a checkout's .env says DEBUG=1; this wins over it)

@@ -23,6 +23,9 @@ CHECKOUT_ID = hashlib.sha1(str(REPO).encode(), usedforsecurity=False).hexdigest(
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
+# Production (DEBUG off) refuses to start without them: the tests name the defaults.
+os.environ.setdefault("EMAIL_URL", "consolemail://")
+os.environ.setdefault("SITE_URL", "http://localhost:8000")
 os.environ.setdefault("CLUB_TIMEZONE", "America/New_York")
 os.environ.pop("CRONJOB_LOG_FORMAT", None)
 for _k8s_variable in ("POD_NAME", "JOB_NAME", "CRONJOB_OCCURRENCE", "CRONJOB_SCHEDULED_FOR"):
