@@ -64,7 +64,10 @@ def test_both_may_come_from_files_and_development_needs_neither(tmp_path: Path) 
     env = production_env(
         tmp_path, EMAIL_URL_FILE=str(tmp_path / "email_url"), SITE_URL_FILE=str(tmp_path / "site_url")
     )
-    show = "from django.conf import settings as s; print(s.EMAIL_BACKEND.split('.')[-2], s.EMAIL_HOST, s.SITE_URL)"
+    show = (
+        "from django.conf import settings as s; "
+        "print(s.EMAIL_BACKEND.split('.')[-2], s.EMAIL_HOST, s.SITE_URL)"
+    )
     result = run_manage("shell", "--no-imports", "-c", show, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["smtp", "smtp.example.org", "https://club.example.org"]
