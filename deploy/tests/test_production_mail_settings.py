@@ -4,6 +4,7 @@ every link would point at localhost. The migration Job and the operator's tools 
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -41,8 +42,9 @@ def test_a_job_that_sends_refuses_to_start_with_one_line_and_exit_2(
     assert line.startswith(f"❌ configuration error: {missing} not set"), line
     assert "DEBUG=1" in line
     assert result.stdout == ""  # refused before taking a lock or recording a run
-    rows = run_manage("shell", "--no-imports", "-c", "print(1)", env={**env, "DEBUG": "1"})
-    assert rows.returncode == 0
+    with sqlite3.connect(tmp_path / "db.sqlite3") as database:
+        assert database.execute("SELECT count(*) FROM utils_cronjobrun").fetchone() == (0,)
+        assert database.execute("SELECT count(*) FROM utils_cronjoblock").fetchone() == (0,)
 
 
 def test_the_migration_and_the_operators_tools_need_neither(tmp_path: Path) -> None:
