@@ -143,7 +143,7 @@ push:  ## push IMAGE:TAG to its registry
 	docker push $(IMAGE):$(TAG)
 
 render: export DEBUG = 1
-render: venv  ## write k8s-cronjobs.yaml and k8s/cronjobs.yaml from the job registry
+render: venv  ## write the generated manifests (CronJobs, migration Job, web, monitoring) from the registry and k8s/configmap.yaml
 	$(PY) manage.py render_cronjobs
 
 validate: export DEBUG = 1
@@ -151,12 +151,17 @@ validate: dev  ## check the rendered files are current and every manifest is str
 	$(PY) manage.py render_cronjobs --check
 	$(PY) manage.py validate_manifests
 
-deploy:  ## apply k8s/ with IMAGE:TAG, run the migration Job, wait for the web rollout
+# The migration runs first, alone with what it needs (namespace, account, ConfigMap, network
+# policies); the new web pods and CronJobs are applied only once it completed: a job meeting an
+# unmigrated table would exit 2, which its failure policy takes as final.
+FIRST := app.kubernetes.io/component notin (web,cronjob)
+deploy:  ## apply k8s/ with IMAGE:TAG: the migration Job first, then the web Deployment and the CronJobs
 	rm -rf $(OVERLAY) && mkdir -p $(OVERLAY)
 	printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../k8s\nimages:\n  - name: manage2soar\n    newName: $(IMAGE)\n    newTag: "$(TAG)"\n' > $(OVERLAY)/kustomization.yaml
 	$(K) delete job manage2soar-migrate --ignore-not-found
+	$(KUBECTL) apply --kustomize $(OVERLAY) --selector '$(FIRST)'
+	scripts/wait-for-job manage2soar-migrate 600 $(K)
 	$(KUBECTL) apply --kustomize $(OVERLAY)
-	$(K) wait --for=condition=complete --timeout=600s job/manage2soar-migrate
 	$(K) rollout status deployment/manage2soar-web --timeout=300s
 
 trigger:  ## run JOB now: kubectl create job --from=cronjob/JOB

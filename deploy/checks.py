@@ -23,10 +23,15 @@ def kubernetes_versions() -> list[str]:
     return sorted(versions, key=lambda v: tuple(int(x) for x in v.split(".")))
 
 
+# The optional manifests of Kubernetes' own kinds (the Prometheus Operator's CRDs have no schema here).
+OPTIONAL_MANIFESTS = ("monitoring/cron-status-check.yaml", "gke-workload-identity/networkpolicy.yaml")
+
+
 def manifest_files(root: Path) -> list[Path]:
-    """The committed manifests: the top-level CronJobs and every file of k8s/ but the kustomization."""
+    """The committed manifests: the top-level CronJobs, every file of k8s/ but the kustomization,
+    and the optional ones of Kubernetes' own kinds."""
     k8s = sorted(p for p in (root / "k8s").glob("*.yaml") if p.name != "kustomization.yaml")
-    return [root / "k8s-cronjobs.yaml", *k8s]
+    return [root / "k8s-cronjobs.yaml", *k8s, *(root / "k8s" / name for name in OPTIONAL_MANIFESTS)]
 
 
 def kubectl() -> str | None:

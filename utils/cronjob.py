@@ -50,6 +50,9 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
     schedule: ClassVar[str | None] = None
     schedule_timezone: ClassVar[str | None] = None  # None: the deployment's default zone
     resource_class: ClassVar[str] = "light"  # see utils.registry.RESOURCE_CLASSES
+    # A job that saves files to the default storage (a bucket when one is configured) says so:
+    # only its pod is given the storage's credentials.
+    uses_storage: ClassVar[bool] = False
     # A slot missed (cluster down, controller late) may still start this long after its time.
     starting_deadline: ClassVar[datetime.timedelta] = datetime.timedelta(minutes=15)
     # A job that sends notices gets --resend (send again what the ledger says was sent today).

@@ -38,6 +38,7 @@ class JobSpec:
     starting_deadline: datetime.timedelta  # how late a missed slot may still start
     resource_class: str
     help: str
+    uses_storage: bool = False  # it saves files to the default storage (its pod gets the key)
 
     @property
     def cronjob_name(self) -> str:
@@ -97,4 +98,5 @@ def job_spec(name: str, default_timezone: str | None = None) -> JobSpec:
         starting_deadline=cls.starting_deadline,
         resource_class=cls.resource_class,
         help=str(cls.help),
+        uses_storage=cls.uses_storage,
     )

@@ -6,6 +6,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import yaml
 from django.conf import settings
 from django.test import override_settings
 
-from deploy import manifests
+from deploy import hardening, manifests
 from deploy.checks import kubernetes_versions, kustomize_build, manifest_files, validation_errors
 from testsupport.commands import run_command
 from testsupport.databases import manage_env, run_manage
@@ -79,26 +80,33 @@ def test_the_committed_cronjobs_are_what_the_registry_renders() -> None:
     assert (ROOT / "k8s-cronjobs.yaml").read_text() == (ROOT / "k8s" / "cronjobs.yaml").read_text()
 
 
-def test_check_shows_the_diff_and_exits_1_when_a_file_is_stale(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    stale = tmp_path / "k8s-cronjobs.yaml"
-    stale.write_text((ROOT / "k8s-cronjobs.yaml").read_text().replace("0 8 * * *", "0 9 * * *"))
-    current = tmp_path / "cronjobs.yaml"
-    current.write_text((ROOT / "k8s-cronjobs.yaml").read_text())
-    from deploy.management.commands import render_cronjobs
+def copy_of_the_manifests(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "k8s-cronjobs.yaml", tmp_path / "k8s-cronjobs.yaml")
+    shutil.copytree(ROOT / "k8s", tmp_path / "k8s")
+    return tmp_path
 
-    monkeypatch.setattr(render_cronjobs, "committed_files", lambda: [stale, current])
-    with override_settings(BASE_DIR=tmp_path):
+
+def test_check_shows_the_diff_and_exits_1_when_a_file_is_stale(tmp_path: Path) -> None:
+    root = copy_of_the_manifests(tmp_path)
+    stale = root / "k8s-cronjobs.yaml"
+    stale.write_text(stale.read_text().replace("0 8 * * *", "0 9 * * *"))
+    with override_settings(BASE_DIR=root):
         result = run_command("render_cronjobs", "--check")
     assert result.code == ExitCode.FAILED
     assert "-  schedule: 0 9 * * *" in result.out and "+  schedule: 0 8 * * *" in result.out
     assert "k8s-cronjobs.yaml differ(s) from the job registry" in result.err
 
 
-def test_the_timezone_of_every_cronjob_is_one_setting(settings: Any) -> None:
-    settings.CRONJOB_TIMEZONE = "America/New_York"
-    rendered = [d for d in yaml.safe_load_all(run_command("render_cronjobs", "--print").out) if d]
+def test_the_timezone_of_every_cronjob_is_one_setting(tmp_path: Path) -> None:
+    """The ConfigMap's CRONJOB_TIMEZONE: the zone the pods compute slots in (cron_status,
+    /metrics, Sentry) is the zone the CronJobs fire in."""
+    root = copy_of_the_manifests(tmp_path)
+    configmap = root / "k8s" / "configmap.yaml"
+    configmap.write_text(
+        configmap.read_text().replace('CRONJOB_TIMEZONE: "Etc/UTC"', 'CRONJOB_TIMEZONE: "America/New_York"')
+    )
+    with override_settings(BASE_DIR=root):
+        rendered = [d for d in yaml.safe_load_all(run_command("render_cronjobs", "--print").out) if d]
     zones = {d["metadata"]["name"]: d["spec"]["timeZone"] for d in rendered}
     # The analytics roll up UTC hours and days: that job keeps its own zone.
     assert zones.pop("aggregate-cron-analytics") == "Etc/UTC"
@@ -189,6 +197,7 @@ def test_the_kustomize_build_is_strictly_valid_and_complete(built: list[dict[str
             "ServiceAccount/manage2soar",
             "ConfigMap/manage2soar-config",
             "NetworkPolicy/manage2soar-egress",
+            "NetworkPolicy/manage2soar-egress-senders",
             "NetworkPolicy/manage2soar-web-ingress",
             "Job/manage2soar-migrate",
             "Deployment/manage2soar-web",
@@ -270,14 +279,18 @@ def test_every_workload_is_hardened(built: list[dict[str, Any]]) -> None:
     pods = pod_specs(built)
     assert len(pods) == len(EXPECTED) + 2  # the CronJobs, the migration Job, the web Deployment
     for name, pod in pods.items():
-        assert pod["securityContext"] == manifests.POD_SECURITY_CONTEXT, name
+        assert pod["securityContext"] == hardening.POD_SECURITY_CONTEXT, name
         assert pod["securityContext"]["runAsUser"] >= 10000
         assert pod["automountServiceAccountToken"] is False, name
         assert pod["serviceAccountName"] == "manage2soar"
-        assert pod["volumes"] == manifests.VOLUMES, name
+        # One small writable emptyDir; the secrets (only the keys this pod reads: test_workloads.py)
+        # read-only, mode 0440.
+        tmp, secrets = pod["volumes"]
+        assert tmp == hardening.TMP_VOLUME, name
+        assert secrets["name"] == "secrets" and secrets["projected"]["defaultMode"] == 0o440, name
         for container in pod["containers"]:
-            assert container["securityContext"] == manifests.CONTAINER_SECURITY_CONTEXT, name
-            assert container["volumeMounts"] == manifests.VOLUME_MOUNTS, name
+            assert container["securityContext"] == hardening.CONTAINER_SECURITY_CONTEXT, name
+            assert container["volumeMounts"] == hardening.VOLUME_MOUNTS, name
             for kind in ("requests", "limits"):
                 assert set(container["resources"][kind]) == {"cpu", "memory"}, name
             # Secrets are files: no secret in an environment variable, ever.
@@ -285,10 +298,8 @@ def test_every_workload_is_hardened(built: list[dict[str, Any]]) -> None:
                 assert "secretKeyRef" not in env.get("valueFrom", {}), name
             assert all("secretRef" not in source for source in container.get("envFrom", [])), name
             secret_files = {e["name"]: e["value"] for e in container["env"] if e["name"].endswith("_FILE")}
-            assert secret_files == {
-                f"{k}_FILE": f"/var/run/secrets/manage2soar/{k}"
-                for k in (*manifests.SECRET_FILES, *manifests.OPTIONAL_SECRET_FILES)
-            }
+            assert {"SECRET_KEY_FILE", "DATABASE_URL_FILE"} <= set(secret_files), name
+            assert all(path.startswith("/var/run/secrets/manage2soar/") for path in secret_files.values())
 
 
 def test_the_service_account_mounts_no_token(built: list[dict[str, Any]]) -> None:
@@ -308,12 +319,25 @@ def test_the_web_deployment_has_two_replicas_probes_and_a_budget(built: list[dic
 
 
 def test_the_network_policy_allows_only_dns_database_smtp_and_https(built: list[dict[str, Any]]) -> None:
-    [egress] = [d for d in built if d["metadata"]["name"] == "manage2soar-egress"]
-    ports = sorted((p["protocol"], p["port"]) for rule in egress["spec"]["egress"] for p in rule["ports"])
-    assert ports == sorted(
-        [("UDP", 53), ("TCP", 53), ("TCP", 5432), ("TCP", 25), ("TCP", 465), ("TCP", 587), ("TCP", 443)]
+    """Which pod reaches what is tested in test_workloads.py; here, no other port is ever open."""
+    egress = [d for d in built if d["kind"] == "NetworkPolicy" and "Egress" in d["spec"]["policyTypes"]]
+    ports = sorted(
+        {(p["protocol"], p["port"]) for d in egress for rule in d["spec"]["egress"] for p in rule["ports"]}
     )
-    assert egress["spec"]["ingress"] == []
+    assert ports == sorted(
+        [
+            ("UDP", 53),
+            ("TCP", 53),
+            ("TCP", 5432),
+            ("TCP", 3306),
+            ("TCP", 25),
+            ("TCP", 465),
+            ("TCP", 587),
+            ("TCP", 443),
+        ]
+    )
+    [base] = [d for d in egress if d["metadata"]["name"] == "manage2soar-egress"]
+    assert base["spec"]["ingress"] == []
 
 
 def test_no_secret_value_is_committed() -> None:
@@ -361,11 +385,12 @@ def test_the_cron_status_check_cronjob_is_valid_and_hardened_like_the_generated_
     pod = check["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     [container], [model] = pod["containers"], generated["containers"]
     assert container["command"] == ["python", "manage.py", "cron_status", "--check", "--notify"]
-    assert container["env"] == [e for e in model["env"] if e["name"] != "JOB_NAME"]
+    assert container["env"][0] == model["env"][0]  # POD_NAME; its secrets are its own (test_workloads.py)
     for key in ("securityContext", "volumeMounts", "resources", "envFrom", "image"):
         assert container[key] == model[key], key
-    for key in set(generated) - {"containers"}:
+    for key in set(generated) - {"containers", "volumes"}:
         assert pod[key] == generated[key], key
+    assert pod["volumes"][0] == generated["volumes"][0]
     assert check["spec"]["concurrencyPolicy"] == "Forbid"
     result = run_manage("cron_status", "--help", env=manage_env("sqlite:///:memory:"))
     assert result.returncode == 0 and "--notify" in result.stdout
@@ -400,7 +425,8 @@ def test_the_prometheus_rules_use_metrics_that_exist() -> None:
         assert used and used <= exported, (name, used - exported)
         assert alert["labels"]["severity"] in ("critical", "warning")
         assert alert["annotations"]["summary"]
-    assert "consecutive_failures) > 2" in rules["CronJobFailingRepeatedly"]["expr"]
+    # Two failures in a row alert, as the emails and cron_status --check do (CRONJOB_ALERT_AFTER_FAILURES).
+    assert "consecutive_failures) >= 2" in rules["CronJobFailingRepeatedly"]["expr"]
 
 
 def test_the_service_monitor_scrapes_the_web_service_with_the_token() -> None:

@@ -20,7 +20,8 @@ from utils.exitcodes import ExitCode
 
 class Command(BaseCommand):
     help = (
-        "Validate k8s-cronjobs.yaml, every file in k8s/ and the output of `kubectl kustomize k8s/` "
+        "Validate k8s-cronjobs.yaml, every file in k8s/ (and the optional cron-status-check and Workload "
+        "Identity policy) and the output of `kubectl kustomize k8s/` "
         "against the Kubernetes schemas, strictly (unknown fields rejected), for each supported version."
     )
 

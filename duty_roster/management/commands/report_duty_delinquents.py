@@ -34,6 +34,7 @@ class Command(BaseCronJobCommand):
     max_execution_time = datetime.timedelta(minutes=30)
     resource_class = "heavy"
     sends_notices = True
+    uses_storage = True  # with a bucket, the CSV is saved there and linked
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
