@@ -2,8 +2,8 @@
 # module) and make:
 #   make demo   - create .venv from wheels (requirements.txt), set up the embedded SQLite
 #                 database, run the demo
-#   make test   - the whole test suite; installs the development requirements and, as root, the
-#                 system packages the tests drive (Chromium, faketime, bubblewrap)
+#   make test   - the whole test suite, then `make pods`; installs the development requirements
+#                 and, as root, the system packages the tests drive (Chromium, faketime, bubblewrap)
 # Requirements are locked with hashes (docs/dependencies.md): edit requirements*.in, then
 # `make lock`; `make upgrade PACKAGE=name` moves one package to its newest release.
 PYTHON ?= python3
@@ -18,9 +18,10 @@ DEV_STAMP := $(VENV)/.dev-$(call hash,requirements-dev.txt)
 TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed-$(call hash,requirements-tools.txt)
 # Commands the tests drive, and the Debian packages that bring them (scripts/system-packages).
-TEST_SYSTEM_PACKAGES := chromium=chromium faketime=faketime bwrap=bubblewrap
+TEST_SYSTEM_PACKAGES := chromium=chromium faketime=faketime bwrap=bubblewrap setpriv=util-linux \
+                        nsenter=util-linux
 
-.PHONY: demo test faults bench lint venv dev tools system-packages lock upgrade clean-root-demo \
+.PHONY: demo test faults pods bench lint venv dev tools system-packages lock upgrade clean-root-demo \
         clean build push render validate deploy trigger suspend resume logs status clean-jobs \
         security-scan dashboard-screenshot
 
@@ -99,6 +100,7 @@ test: dev tools system-packages
 	$(PY) -m pytest -m "not faults"
 	TEST_DB=postgres $(PY) -m pytest -m "not processes"
 	$(MAKE) faults
+	$(MAKE) pods
 
 # Benchmarks on PostgreSQL (127.0.0.1:5432): writes docs/benchmarks.md and its chart.
 bench: dev
@@ -107,6 +109,14 @@ bench: dev
 # Fault injection on real processes and real databases (PostgreSQL, SQLite, MariaDB).
 faults: dev system-packages
 	$(PY) -m pytest -m faults
+
+# Every workload of the manifests run as its pod would (docs/deployment.md#what-make-pods-checks):
+# the image built from the Dockerfile, each pod under bubblewrap as user 10001 on a read-only
+# root, against a fresh PostgreSQL database and a loopback SMTP server. Needs root; writes
+# build/pods/ (the image's cached stages, and summary.md: each pod's time and peak memory).
+pods: dev system-packages
+	$(PY) -m pytest -m pods deploy/tests/test_pods.py
+	@cat build/pods/summary.md
 
 lint: dev
 	$(PY) -m ruff check .
@@ -117,7 +127,7 @@ lint: dev
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .ruff_cache .mypy_cache build/test-artifacts
+	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .ruff_cache .mypy_cache build/test-artifacts build/pods
 
 # docs/images/dashboard.png: the headless-Chromium test's screenshot of the dashboard (a week
 # of demo runs), copied from the test's artifacts directory.

@@ -5,6 +5,7 @@ PostgreSQL lives at ``TEST_POSTGRES_URL`` (default postgres://postgres@127.0.0.1
 and MariaDB at ``TEST_MARIADB_URL`` (default mysql://root@127.0.0.1:3306/mysql); tests create
 their own databases there. When a server is unreachable its tests are skipped with the reason,
 unless ``REQUIRE_POSTGRES=1`` / ``REQUIRE_MARIADB=1``, which turn the skip into a failure.
+Tests marked ``pods`` run only when the marker expression names them (``make pods``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs the PostgreSQL server")
     config.addinivalue_line("markers", "mariadb: needs the MariaDB server")
     config.addinivalue_line("markers", "faults: fault injection on real processes (make faults)")
+    config.addinivalue_line(
+        "markers", "pods: every workload run as its pod would, under bubblewrap (make pods)"
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -50,6 +54,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The pod runs build an image and need root: only `make pods` (-m pods) runs them.
+    if "pods" not in (config.option.markexpr or ""):
+        skip_pods = pytest.mark.skip(reason="run by make pods (pytest -m pods)")
+        for item in items:
+            if item.get_closest_marker("pods"):
+                item.add_marker(skip_pods)
     servers = (
         ("postgres", "PostgreSQL", "REQUIRE_POSTGRES", databases.postgres_problem),
         ("mariadb", "MariaDB", "REQUIRE_MARIADB", databases.mariadb_problem),

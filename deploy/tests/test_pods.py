@@ -1,0 +1,222 @@
+"""``make pods``: every workload of the manifests runs as its pod would (testsupport/pods.py),
+on a first deployment made as docs/deployment.md makes it: the migration Job on a fresh
+PostgreSQL database, the demo club, then each CronJob, the web Deployment and the optional
+cron-status-check. Each exits 0 and does its work, within its memory limit.
+
+The pods' clock is pinned (libfaketime) to midday in the club's zone on a day the demo club is
+built for, so what each job finds doesn't depend on when the test runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import os
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.conf import settings
+
+from deploy.secrets import SECRET_FILES
+from testsupport.pods import PodResult
+from testsupport.pods_deployment import Deployment, deployment, secret_keys_from_docs
+from testsupport.pods_spec import workloads
+from testsupport.smtp import ReceivedMessage
+
+pytestmark = [pytest.mark.pods, pytest.mark.postgres]
+
+ROOT = Path(settings.BASE_DIR)
+# Midday in New York (the ConfigMap's CLUB_TIMEZONE) on the demo club's reference day.
+NOW = datetime.datetime(2026, 11, 20, 17, 0, tzinfo=datetime.UTC)
+STAFF = ("pods-admin", "correct horse battery staple 2026")
+CRONJOBS = [d["metadata"]["name"] for d in yaml.safe_load_all((ROOT / "k8s-cronjobs.yaml").read_text()) if d]
+# What the demo club gives each job to send (docs/demo-club.md); the others may send nothing.
+SENDS_MAIL = {
+    "notify-aging-logsheets",
+    "send-duty-preop-emails",
+    "expire-ad-hoc-days",
+    "notify-late-sprs",
+    "send-maintenance-digest",
+    "report-duty-delinquents",
+}
+TOOLS = ("bwrap", "setpriv", "nsenter")
+
+
+@pytest.fixture(scope="module")
+def club() -> Iterator[Deployment]:
+    if os.geteuid() != 0:
+        pytest.fail("make pods runs as root: it starts pods as user 10001 and owns their secret files")
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"missing {', '.join(missing)}: run `make system-packages`")
+    with deployment(NOW) as state:
+        yield state
+
+
+def ran(club: Deployment, label: str) -> PodResult:
+    if label not in club.results:
+        pytest.fail(f"{label} has not run (an earlier step failed)")
+    return club.results[label]
+
+
+def assert_pod_ok(result: PodResult) -> None:
+    output = f"{result.argv}\nstdout: {result.stdout[-3000:]}\nstderr: {result.stderr[-3000:]}"
+    assert result.exit_code == 0, output
+    assert result.memory_limit is not None
+    assert result.peak_bound < result.memory_limit, f"peak {result.peak_bound} over the limit\n{output}"
+    for mount, (used, limit) in result.writable_used.items():
+        assert limit is None or used <= limit, (mount, used, limit)
+
+
+# --- The deployment steps ----------------------------------------------------------------------
+
+
+def test_the_secret_holds_the_keys_the_deployment_steps_create() -> None:
+    assert sorted(secret_keys_from_docs()) == sorted(SECRET_FILES)
+
+
+def test_the_migration_job_migrates_the_fresh_database(club: Deployment) -> None:
+    result = club.run("manage2soar-migrate")
+    assert_pod_ok(result)
+    assert "Applying utils.0001_initial... OK" in result.stdout
+    [(count,)] = club.query("SELECT count(*) FROM django_migrations WHERE app = 'utils'")
+    assert isinstance(count, int) and count >= 1
+
+
+def test_the_demo_club_and_a_staff_user_are_made_in_a_web_container(club: Deployment) -> None:
+    """As an operator would, with `kubectl exec deployment/manage2soar-web -- …`."""
+    seed = club.run("manage2soar-web", ["python", "manage.py", "seed_demo"], label="seed_demo")
+    assert_pod_ok(seed)
+    username, password = STAFF
+    create = [
+        *("env", f"DJANGO_SUPERUSER_PASSWORD={password}"),
+        *("python", "manage.py", "createsuperuser", "--no-input", "--username", username),
+        "--email=pods-admin@example.org",
+    ]
+    assert_pod_ok(club.run("manage2soar-web", create, label="createsuperuser"))
+    [(members,)] = club.query("SELECT count(*) FROM members_member WHERE NOT is_superuser")
+    assert members == 75
+
+
+# --- Every CronJob -----------------------------------------------------------------------------
+
+
+def latest_run(club: Deployment, job: str) -> dict[str, Any]:
+    rows = club.query(
+        "SELECT status, occurrence, trigger, pod, summary FROM utils_cronjobrun "
+        "WHERE job_name = %s ORDER BY id DESC LIMIT 1",
+        (job,),
+    )
+    assert rows, f"{job} recorded no run"
+    status, occurrence, trigger, pod, summary = rows[0]
+    return {"status": status, "occurrence": occurrence, "trigger": trigger, "pod": pod, "summary": summary}
+
+
+@pytest.mark.parametrize("cronjob", CRONJOBS)
+def test_each_cronjob_exits_0_and_does_its_work(club: Deployment, cronjob: str) -> None:
+    ran(club, "seed_demo")
+    result = club.run(cronjob)
+    assert_pod_ok(result)
+    events = [line["event"] for line in result.json_lines()]  # CRONJOB_LOG_FORMAT=json
+    assert events[-1] == "completed", result.stdout
+    run = latest_run(club, cronjob.replace("-", "_"))
+    # The kubelet's fieldRefs reached the framework: the run is the slot's, on this pod.
+    assert run["status"] == "succeeded"
+    assert (run["occurrence"], run["pod"], run["trigger"]) == (result.job_name, result.name, "scheduled")
+    mail = club.mail[cronjob]
+    assert len(mail) == run["summary"].get("sent", 0), run["summary"]
+    if cronjob in SENDS_MAIL:
+        assert mail, f"{cronjob} sent nothing: {run['summary']}"
+
+
+def report_rows(message: ReceivedMessage) -> list[list[str]]:
+    attachments = [a for a in message.iter_attachments() if a.get_content_type() == "text/csv"]
+    assert len(attachments) == 1, message["Subject"]
+    return list(csv.reader(io.StringIO(attachments[0].get_content())))
+
+
+def test_the_report_reaches_a_board_member_who_is_not_staff(club: Deployment) -> None:
+    ran(club, "report-duty-delinquents")
+    board = club.query(
+        "SELECT email FROM members_member "
+        "WHERE director AND NOT is_staff AND is_active AND email <> '' ORDER BY id"
+    )
+    assert board, "the demo club has no board member who is not staff"
+    received = {a.addr_spec: m for m in club.mail["report-duty-delinquents"] for a in m["To"].addresses}
+    delinquents = latest_run(club, "report_duty_delinquents")["summary"]["delinquents"]
+    for (email,) in board:
+        message = received[str(email)]
+        rows = report_rows(message)
+        assert rows[0][:3] == ["member", "email", "flights"] and len(rows) == 1 + delinquents
+        text = message.get_body(("plain",)).get_content()
+        assert "/media/" not in text  # no link to a folder the board can't open
+    assert delinquents == 19  # the demo club's (docs/demo-club.md)
+
+
+# --- The web Deployment ------------------------------------------------------------------------
+
+
+def http(pod: Any, *args: str) -> dict[str, Any]:
+    result = pod.in_network(sys.executable, "-m", "testsupport.pods_http", *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_web_pod_answers_its_probes_and_a_staff_page(club: Deployment) -> None:
+    ran(club, "createsuperuser")
+    workload = club.cluster.workload("manage2soar-web")
+    pod = club.cluster.pod(workload).start()
+    container = workload.template["spec"]["containers"][0]
+    port = str(container["ports"][0]["containerPort"])
+    host = club.cluster.configmap("manage2soar-config")["ALLOWED_HOSTS"].split(",")[0]
+    try:
+        startup = container["startupProbe"]
+        started = http(
+            pod,
+            "probe",
+            port,
+            startup["httpGet"]["path"],
+            str(startup["periodSeconds"]),
+            str(startup["failureThreshold"]),
+        )
+        assert started["status"] == 200, started
+        for probe in ("livenessProbe", "readinessProbe"):
+            answer = http(pod, "probe", port, container[probe]["httpGet"]["path"], "1", "1")
+            assert (answer["status"], answer["body"]) == (200, "ok\n"), (probe, answer)
+        page = http(pod, "staff", port, "/cron/", host, *STAFF)
+        assert (page["step"], page["status"]) == ("page", 200), page
+        assert "report_duty_delinquents" in page["body"]
+        anonymous = http(pod, "get", port, "/cron/", host)
+        assert anonymous["status"] == 302 and "/admin/login/" in anonymous["location"]
+    finally:
+        result = pod.terminate()
+        club.record("manage2soar-web", result, [])
+    assert_pod_ok(result)  # gunicorn stops on SIGTERM with exit 0
+    assert re.search(r'"GET /cron/ HTTP/1.1" 200', result.stdout + result.stderr)
+
+
+# --- Monitoring, and nothing left out ----------------------------------------------------------
+
+
+def test_cron_status_check_passes_once_every_job_ran(club: Deployment) -> None:
+    """On a fresh install before any slot, it would report every job overdue (a job that has
+    never run is not told apart yet); after each CronJob's run, nothing needs attention."""
+    for cronjob in CRONJOBS:
+        ran(club, cronjob)
+    result = club.run("cron-status-check")
+    assert_pod_ok(result)
+    assert club.mail["cron-status-check"] == []
+
+
+def test_every_workload_of_the_manifests_was_run(club: Deployment) -> None:
+    names = {w.name for w in workloads(club.cluster.resources)}
+    assert names == {"manage2soar-migrate", "manage2soar-web", "cron-status-check", *CRONJOBS}
+    assert names <= set(club.results)
