@@ -22,7 +22,8 @@ TEST_SYSTEM_PACKAGES := chromium=chromium faketime=faketime bwrap=bubblewrap set
                         nsenter=util-linux
 
 .PHONY: demo test faults pods bench lint venv dev tools system-packages lock upgrade clean-root-demo \
-        clean build push render validate deploy trigger suspend resume logs status clean-jobs \
+        clean build push render validate deploy trigger suspend resume suspend-all resume-all logs \
+        status clean-jobs \
         security-scan dashboard-screenshot
 
 venv: $(RUNTIME_STAMP)
@@ -185,6 +186,14 @@ suspend:  ## stop scheduling JOB (runs in progress finish)
 resume:  ## schedule JOB again
 	@test -n "$(JOB)" || (echo "usage: make resume JOB=notify-late-sprs" >&2; exit 2)
 	$(K) patch cronjob $(CRONJOB) --type=merge --patch '{"spec":{"suspend":false}}'
+
+# Every CronJob at once (a restore, a maintenance window). `make deploy` resumes them all.
+CRONJOBS_OF_THE_CLUB = $(K) get cronjobs --selector app.kubernetes.io/part-of=manage2soar --output name
+suspend-all:  ## stop scheduling every CronJob (runs in progress finish)
+	$(CRONJOBS_OF_THE_CLUB) | xargs -r -I{} $(K) patch {} --type=merge --patch '{"spec":{"suspend":true}}'
+
+resume-all:  ## schedule every CronJob again
+	$(CRONJOBS_OF_THE_CLUB) | xargs -r -I{} $(K) patch {} --type=merge --patch '{"spec":{"suspend":false}}'
 
 logs:  ## logs of JOB's latest run
 	@test -n "$(JOB)" || (echo "usage: make logs JOB=notify-late-sprs" >&2; exit 2)

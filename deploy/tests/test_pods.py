@@ -25,9 +25,8 @@ import pytest
 import yaml
 from django.conf import settings
 
-from deploy.secrets import SECRET_FILES
 from testsupport.pods import PodResult
-from testsupport.pods_deployment import Deployment, deployment, secret_keys_from_docs
+from testsupport.pods_deployment import Deployment, deployment
 from testsupport.pods_spec import workloads
 from testsupport.smtp import ReceivedMessage
 
@@ -77,10 +76,6 @@ def assert_pod_ok(result: PodResult) -> None:
 
 
 # --- The deployment steps ----------------------------------------------------------------------
-
-
-def test_the_secret_holds_the_keys_the_deployment_steps_create() -> None:
-    assert sorted(secret_keys_from_docs()) == sorted(SECRET_FILES)
 
 
 def test_the_migration_job_migrates_the_fresh_database(club: Deployment) -> None:
