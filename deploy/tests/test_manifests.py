@@ -539,6 +539,8 @@ def test_every_skipped_check_has_a_reason() -> None:
             "kubectl --namespace manage2soar exec deployment/manage2soar-web -- python manage.py cron_status",
         ),
         ("clean-jobs", "--field-selector status.successful=1"),
+        ("suspend-all", """patch {} --type=merge --patch '{"spec":{"suspend":true}}'"""),
+        ("resume-all", """patch {} --type=merge --patch '{"spec":{"suspend":false}}'"""),
         ("deploy", "kubectl apply --kustomize build/overlay"),
         ("render", "manage.py render_cronjobs"),
         ("validate", "manage.py validate_manifests"),
