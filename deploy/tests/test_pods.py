@@ -156,6 +156,27 @@ def test_the_report_reaches_every_reader_a_board_member_who_is_not_staff_too(clu
         assert "/media/" not in text  # no link to a folder its readers can't open
 
 
+def test_the_report_needs_no_writable_folder(club: Deployment) -> None:
+    """Without the image's DATA_DIR (a folder in the pod's /tmp), a report that saved its CSV
+    locally failed on the read-only root; attached, it needs no folder at all."""
+    ran(club, "report-duty-delinquents")
+    # The same slot (its Job name), run again: --force past the success, --resend past the ledger.
+    command = [
+        "env",
+        "-u",
+        "DATA_DIR",
+        "python",
+        "manage.py",
+        "report_duty_delinquents",
+        "--force",
+        "--resend",
+    ]
+    result = club.run("report-duty-delinquents", command, label="report without DATA_DIR")
+    assert_pod_ok(result)
+    first, again = club.mail["report-duty-delinquents"], club.mail["report without DATA_DIR"]
+    assert len(again) == len(first) and all(report_rows(message) for message in again)
+
+
 # --- The web Deployment ------------------------------------------------------------------------
 
 
