@@ -24,13 +24,12 @@ def _rule(alert: str, expr: str, severity: str, summary: str, **extra: Any) -> d
     return rule
 
 
-def rules(config: ClusterSettings) -> list[dict[str, Any]]:
-    failures, ratio = config.alert_after_failures, config.slow_ratio
-    share = f"{ratio * 100:g}%"
+def failure_rules(config: ClusterSettings) -> list[dict[str, Any]]:
+    """A job failing in a row, and a slot with no run: what pages someone."""
     return [
         _rule(
             "CronJobFailingRepeatedly",
-            f"max by (job_name) (manage2soar_cronjob_consecutive_failures) >= {failures}",
+            f"max by (job_name) (manage2soar_cronjob_consecutive_failures) >= {config.alert_after_failures}",
             "critical",
             "{{ $labels.job_name }} failed {{ $value }} times in a row",
             description="Its last runs ended failed or timed_out. `manage.py cron_status` shows the error "
@@ -45,10 +44,17 @@ def rules(config: ClusterSettings) -> list[dict[str, Any]]:
             description="No successful run since its latest slot plus starting deadline, deadline and grace. "
             "Is the CronJob suspended, or are its Jobs failing to start?",
         ),
+    ]
+
+
+def slowness_rules(config: ClusterSettings) -> list[dict[str, Any]]:
+    """A run near its deadline, or a job that got slow: warnings."""
+    ratio, share = config.slow_ratio, f"{config.slow_ratio * 100:g}%"
+    deadline = f"  > {ratio:g} * max by (job_name) (manage2soar_cronjob_deadline_seconds)\n"
+    return [
         _rule(
             "CronJobNearDeadline",
-            "max by (job_name) (manage2soar_cronjob_lock_held_seconds)\n"
-            f"  > {ratio:g} * max by (job_name) (manage2soar_cronjob_deadline_seconds)\n",
+            "max by (job_name) (manage2soar_cronjob_lock_held_seconds)\n" + deadline,
             "warning",
             f"{{{{ $labels.job_name }}}} has been running for over {share} of its max_execution_time",
             description="It will be stopped as timed_out at its deadline. Slow database or much more data "
@@ -56,12 +62,17 @@ def rules(config: ClusterSettings) -> list[dict[str, Any]]:
         ),
         _rule(
             "CronJobSlow",
-            "max by (job_name) (manage2soar_cronjob_last_duration_seconds)\n"
-            f"  > {ratio:g} * max by (job_name) (manage2soar_cronjob_deadline_seconds)\n",
+            "max by (job_name) (manage2soar_cronjob_last_duration_seconds)\n" + deadline,
             "warning",
             f"{{{{ $labels.job_name }}}}'s last run took over {share} of its max_execution_time",
             duration="1h",
         ),
+    ]
+
+
+def plumbing_rules() -> list[dict[str, Any]]:
+    """Runs that overlap, and metrics that stopped coming."""
+    return [
         _rule(
             "CronJobLockContention",
             "max by (job_name) (increase(manage2soar_cronjob_lock_skips_total[6h])) > 2",
@@ -78,6 +89,10 @@ def rules(config: ClusterSettings) -> list[dict[str, Any]]:
             duration="15m",
         ),
     ]
+
+
+def rules(config: ClusterSettings) -> list[dict[str, Any]]:
+    return [*failure_rules(config), *slowness_rules(config), *plumbing_rules()]
 
 
 def prometheus_rule(config: ClusterSettings, namespace: str) -> dict[str, Any]:

@@ -99,21 +99,17 @@ def web_deployment(image: str, namespace: str) -> dict[str, Any]:
     }
 
 
+STATUS_CHECK_DESCRIPTION = (
+    "Dead-man's switch: exit 1 (a failed Job) and email the site admins, once per problem, "
+    "when a scheduled job is overdue or failing."
+)
+
+
 def status_check_cronjob(image: str, namespace: str) -> dict[str, Any]:
     """The dead-man's switch without Prometheus: ``cron_status --check --notify`` every 15 min."""
     pod_labels = labels("monitoring", **{"manage2soar.org/job": STATUS_CHECK_NAME})
-    check = container(
-        "job",
-        image,
-        ["python", "manage.py", "cron_status", "--check", "--notify"],
-        RESOURCE_CLASSES["light"],
-        secrets.STATUS_CHECK,
-        [POD_NAME_ENV],
-    )
-    description = (
-        "Dead-man's switch: exit 1 (a failed Job) and email the site admins, once per problem, "
-        "when a scheduled job is overdue or failing."
-    )
+    command = ["python", "manage.py", "cron_status", "--check", "--notify"]
+    check = container("job", image, command, RESOURCE_CLASSES["light"], secrets.STATUS_CHECK, [POD_NAME_ENV])
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
@@ -121,7 +117,7 @@ def status_check_cronjob(image: str, namespace: str) -> dict[str, Any]:
             "name": STATUS_CHECK_NAME,
             "namespace": namespace,
             "labels": pod_labels,
-            "annotations": {"manage2soar.org/description": description},
+            "annotations": {"manage2soar.org/description": STATUS_CHECK_DESCRIPTION},
         },
         "spec": {
             "schedule": "*/15 * * * *",

@@ -11,7 +11,8 @@ mount, PID (its command is PID 1), IPC and UTS namespaces (the pod's name as hos
   machine's ``/etc/resolv.conf``;
 - the pod's volumes: an ``emptyDir`` is a writable folder (its use checked against its
   ``sizeLimit``), a Secret or projected volume is a read-only folder laid out as the kubelet
-  writes it (``..data`` links), files owned by root and the pod's fsGroup, in the volume's mode;
+  writes it (``..data`` links), files owned by root and the pod's fsGroup, in the volume's mode
+  (``testsupport.pods_volumes``);
 - the environment is the image's ENV, the ConfigMaps through ``envFrom``, then ``env`` with the
   fieldRefs filled in (``testsupport.pods_spec``);
 - a Deployment's pod gets a network namespace of its own (its port can't clash with anything
@@ -20,8 +21,8 @@ mount, PID (its command is PID 1), IPC and UTS namespaces (the pod's name as hos
 
 While a pod runs, the peak memory of all its processes together is sampled from /proc: the
 largest sum of their resident sets, and the sum of each process's own peak (VmHWM), which bounds
-it from above. The test clock, when set, is libfaketime's offset (LD_PRELOAD): the one thing a
-pod gets that its manifest does not give it.
+it from above (``testsupport.pods_memory``). The test clock, when set, is libfaketime's offset
+(LD_PRELOAD): the one thing a pod gets that its manifest does not give it.
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ import select
 import shutil
 import signal
 import subprocess
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from testsupport.pods_image import Image, base_sandbox
+from testsupport.pods_memory import TreeMemory
 from testsupport.pods_spec import (
     PodMeta,
     PodSpecError,
@@ -51,6 +52,7 @@ from testsupport.pods_spec import (
     pod_meta,
     quantity,
 )
+from testsupport.pods_volumes import folder_size, make_volume
 
 # The database's unix socket, as the pods' route to it.
 POSTGRES_SOCKET_DIR = "/var/run/postgresql"
@@ -87,129 +89,6 @@ def home_of(image: Image, uid: int) -> str:
         if len(fields) > 5 and fields[2] == str(uid):
             return fields[5]
     return "/"
-
-
-# --- Volumes ---------------------------------------------------------------------------------
-
-
-def write_atomically(directory: Path, files: dict[str, tuple[bytes, int]], gid: int) -> None:
-    """The kubelet's layout of a Secret or ConfigMap volume: the files in a timestamped folder,
-    ``..data`` linking to it, and each top-level name linking through ``..data``."""
-    stamp = directory / f"..{datetime.datetime.now(datetime.UTC):%Y_%m_%d_%H_%M_%S.%f}"
-    stamp.mkdir(parents=True)
-    for relative, (content, mode) in files.items():
-        target = stamp / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
-        os.chown(target, 0, gid)
-        target.chmod(mode)
-    (directory / "..data").symlink_to(stamp.name)
-    for top in {relative.split("/")[0] for relative in files}:
-        (directory / top).symlink_to(f"..data/{top}")
-    for folder in (directory, stamp):
-        os.chown(folder, 0, gid)
-        folder.chmod(0o755)
-
-
-def secret_files(source: dict[str, Any], data: dict[str, str], mode: int) -> dict[str, tuple[bytes, int]]:
-    """The files of a Secret (or projected secret source); a missing key stops the pod unless
-    the source is optional, as in the kubelet."""
-    items = source.get("items") or [{"key": key, "path": key} for key in data]
-    files = {}
-    for item in items:
-        if item["key"] not in data:
-            if source.get("optional"):
-                continue
-            raise PodSpecError(f"the Secret has no key {item['key']} (the pod would not start)")
-        files[item["path"]] = (data[item["key"]].encode(), int(item.get("mode", mode)))
-    return files
-
-
-def make_volume(
-    volume: dict[str, Any], folder: Path, secret: dict[str, str], gid: int
-) -> tuple[bool, int | None]:
-    """Fill the volume's folder; return (read-only, size limit in bytes)."""
-    if "emptyDir" in volume:
-        folder.mkdir(parents=True)
-        folder.chmod(0o777)  # the kubelet's mode for an emptyDir
-        limit = volume["emptyDir"].get("sizeLimit")
-        return False, quantity(limit) if limit else None
-    if "secret" in volume:
-        source = {**volume["secret"], "name": volume["secret"]["secretName"]}
-        files = secret_files(source, secret, volume["secret"].get("defaultMode", 0o644))
-    elif "projected" in volume:
-        mode = volume["projected"].get("defaultMode", 0o644)
-        files = {}
-        for source in volume["projected"]["sources"]:
-            if "secret" not in source:
-                raise PodSpecError(f"projected source {sorted(source)} is not supported here")
-            files.update(secret_files(source["secret"], secret, mode))
-    else:
-        raise PodSpecError(f"volume {volume['name']}: only emptyDir, secret and projected are supported")
-    write_atomically(folder, files, gid)
-    return True, None
-
-
-def folder_size(folder: Path) -> int:
-    return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
-
-
-# --- Memory -----------------------------------------------------------------------------------
-
-
-class TreeMemory(threading.Thread):
-    """Samples the memory of every process below ``root`` (the sandbox's own process excluded)."""
-
-    def __init__(self, root: int, interval: float = 0.05) -> None:
-        super().__init__(daemon=True)
-        self.root, self.interval = root, interval
-        self.peak_rss = 0  # the largest sum of the processes' resident sets at one sample
-        self.peaks: dict[int, int] = {}  # each process's own peak (VmHWM)
-        self._halt = threading.Event()
-
-    @property
-    def peak_bound(self) -> int:
-        """The sum of each process's peak: at least the pod's real peak."""
-        return sum(self.peaks.values())
-
-    def descendants(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    stat = Path(entry.path, "stat").read_text()
-                except OSError:
-                    continue
-                children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
-        found, queue = [], list(children.get(self.root, []))
-        while queue:
-            pid = queue.pop()
-            found.append(pid)
-            queue.extend(children.get(pid, []))
-        return found
-
-    def sample(self) -> None:
-        total = 0
-        for pid in self.descendants():
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:
-                continue
-            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-            rss = int(fields.get("VmRSS", "0 kB").split()[0]) * 1024
-            peak = int(fields.get("VmHWM", "0 kB").split()[0]) * 1024
-            self.peaks[pid] = max(self.peaks.get(pid, 0), peak)
-            total += rss
-        self.peak_rss = max(self.peak_rss, total)
-
-    def run(self) -> None:
-        while not self._halt.is_set():
-            self.sample()
-            self._halt.wait(self.interval)
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join(timeout=5)
 
 
 def read_child_pid(descriptor: int, timeout: float = 30) -> int | None:
