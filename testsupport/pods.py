@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from testsupport.databases import REPO
 from testsupport.pods_image import Image, base_sandbox
 from testsupport.pods_memory import TreeMemory
 from testsupport.pods_spec import (
@@ -324,6 +325,7 @@ class Pod:
         assert self.child_pid is not None
         return subprocess.run(
             ["nsenter", f"--net=/proc/{self.child_pid}/ns/net", *args],
+            cwd=REPO,  # so `python -m testsupport.…` finds the module
             capture_output=True,
             text=True,
             timeout=timeout,
