@@ -32,4 +32,4 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
   CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"]
-CMD ["gunicorn", "manage2soar.wsgi", "--bind=0.0.0.0:8000", "--workers=2", "--worker-tmp-dir=/tmp", "--access-logfile=-"]
+CMD ["gunicorn", "manage2soar.wsgi", "--bind=0.0.0.0:8000", "--workers=2", "--worker-tmp-dir=/tmp", "--access-logfile=-", "--config=python:deploy.gunicorn"]

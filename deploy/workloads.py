@@ -20,6 +20,7 @@ WEB_COMMAND = [
     "--workers=2",
     "--worker-tmp-dir=/tmp",
     "--access-logfile=-",
+    "--config=python:deploy.gunicorn",  # a configuration error: one line, exit 2
 ]
 MIGRATE_RESOURCES = {
     "requests": {"memory": "128Mi", "cpu": "100m"},

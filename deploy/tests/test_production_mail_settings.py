@@ -95,3 +95,26 @@ def test_the_web_app_refuses_to_load_without_them(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "ImproperlyConfigured: EMAIL_URL and SITE_URL are not set" in result.stderr
+
+
+def test_the_web_pods_gunicorn_refuses_to_start_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    """The web container's command, as the Deployment gives it: gunicorn reads the settings once
+    in its master (deploy/gunicorn.py) before any worker starts."""
+    from deploy.workloads import WEB_COMMAND
+
+    gunicorn, *arguments = WEB_COMMAND
+    arguments = [a for a in arguments if not a.startswith("--bind")] + ["--bind=127.0.0.1:0"]
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / gunicorn), *arguments],
+        env=production_env(tmp_path),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == ExitCode.USAGE, result.stderr[-2000:]
+    assert result.stderr.splitlines() == [
+        "❌ configuration error: EMAIL_URL and SITE_URL are not set (production would print mail yet "
+        "record it as sent, and link to localhost): set them or their _FILE, or DEBUG=1 for development"
+    ]
