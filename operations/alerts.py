@@ -47,6 +47,7 @@ class AlertSender:
 
     dry_run = False
     resend = False
+    send_in_doubt = False  # an alert in doubt is resolved in the admin, like any notice
     max_execution_time = None  # retries of an alert are bounded by the retry policy alone
     lock_acquired = False  # sent without the job's lock: a pending alert row is taken over only when stale
 

@@ -52,7 +52,8 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
     resource_class: ClassVar[str] = "light"  # see utils.registry.RESOURCE_CLASSES
     # A slot missed (cluster down, controller late) may still start this long after its time.
     starting_deadline: ClassVar[datetime.timedelta] = datetime.timedelta(minutes=15)
-    # A job that sends notices gets --resend (send again what the ledger says was sent today).
+    # A job that sends notices gets --resend (send again what the ledger says was sent today)
+    # and --send-in-doubt (send again what the ledger says may or may not have gone out).
     sends_notices: ClassVar[bool] = False
     # A job that must not work on the club's closed days (the closure calendar) says so; the
     # day that counts is closure_day()'s. Such a run records a `skipped` run with the reason.
@@ -72,6 +73,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         self.dry_run = False
         self.force = False
         self.resend = False
+        self.send_in_doubt = False
         self._stop: JobStop | None = None
         self._in_job = False
         self._heartbeat: Heartbeat | None = None
@@ -205,6 +207,12 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
                 action="store_true",
                 help="Send again the notices this job already sent for this day.",
             )
+            parser.add_argument(
+                "--send-in-doubt",
+                action="store_true",
+                help="Send again this job's notices in doubt for this day (their provider may have "
+                "them: check first); an email keeps its Message-ID.",
+            )
         parser.add_argument(
             "--profile",
             action="store_true",
@@ -222,6 +230,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         self.dry_run = options["dry_run"]
         self.force = options["force"]
         self.resend = options.get("resend", False)
+        self.send_in_doubt = options.get("send_in_doubt", False)
         self.verbosity = options["verbosity"]
         self.logger = CronLogger(
             self.job_name,

@@ -398,7 +398,7 @@ def test_a_slack_post_still_missing_on_a_rerun_gets_the_csv_link(
     smtp_settings: SMTPServer, slack_settings: FakeSlack, board: list[Member], media: Path
 ) -> None:
     fly(member("Sam Slacker"))
-    slack_settings.script += [500] * 4
+    slack_settings.script += [503] * 4
     assert run_command(COMMAND).code == ExitCode.FAILED
     retry = run_command(COMMAND)
     assert retry.code == 0 and "📧 sent 1, 2 already sent" in retry.out

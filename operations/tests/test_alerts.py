@@ -135,7 +135,7 @@ def test_a_slack_that_answers_500_does_not_stop_the_email(
     assert fail().code == ExitCode.FAILED
     assert len(smtp_settings.messages) == 2
     slack = Delivery.objects.get(channel="slack")
-    assert slack.status == "failed" and "500" in slack.error
+    assert slack.status == "in_doubt" and "500" in slack.error  # a 5xx may come after Slack posted it
 
 
 def test_without_admins_or_slack_the_run_says_so(smtp_settings: SMTPServer) -> None:
