@@ -9,8 +9,10 @@ keys a problem by the job and:
 - an overdue slot: ``overdue:<slot in UTC>``, on the slot's day;
 - a slow run: ``slow:<run id>``, on the run's day.
 
-An alert that can't be sent is logged and recorded ``failed`` in the ledger; it never changes
-the exit code of the job it is about.
+An alert that can't be sent is logged and recorded ``failed`` (or ``in_doubt``) in the ledger;
+it never changes the exit code of the job it is about. The alert a failing run sends as it ends
+is bounded in time and stops on SIGTERM (``operations.alert_limits``); what it could not send,
+``cron_status --check --notify`` sends later.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from operations import health
+from operations.alert_limits import AlertLimits
 from utils.clubtime import club_date, club_time_text, club_today
+from utils.errors import JobStop
 from utils.models import CronJobRun
 
 if TYPE_CHECKING:
@@ -42,32 +46,46 @@ class AlertSender:
     """The ``SendingJob`` (notifications.job) of alerts sent on behalf of ``job_name``.
 
     The alert is outside the job's work: it has its own counts (the failed run's summary is
-    already recorded), is never a dry run, and needs no fence (it writes only the ledger).
+    already recorded), is never a dry run, and needs no fence (it writes only the ledger). With
+    ``limits`` (the alert at the end of a failed run) it stops at their deadline or on a signal;
+    without, the retry policy alone bounds it.
     """
 
     dry_run = False
     resend = False
     send_in_doubt = False  # an alert in doubt is resolved in the admin, like any notice
-    max_execution_time = None  # retries of an alert are bounded by the retry policy alone
     lock_acquired = False  # sent without the job's lock: a pending alert row is taken over only when stale
 
-    def __init__(self, job_name: str, run: CronJobRun | None, log: Callable[[str, str], None]) -> None:
+    def __init__(
+        self,
+        job_name: str,
+        run: CronJobRun | None,
+        log: Callable[[str, str], None],
+        limits: AlertLimits | None = None,
+    ) -> None:
         # The ledger's job: alerts about a job are kept apart from the job's own notices, so its
         # next run (which holds the job's lock) never takes over an alert being sent meanwhile.
         self.job_name = f"alerts:{job_name}"
         self.run = run
         self.summary: Counter[str] = Counter()
         self._log = log
+        self.limits = limits
+
+    @property
+    def max_execution_time(self) -> datetime.timedelta | None:
+        return self.limits.deadline if self.limits is not None else None
 
     @property
     def occurrence_day(self) -> datetime.date:
         return club_today()
 
     def checkpoint(self) -> None:
-        """Alerts are sent after the job stopped: nothing to stop for."""
+        """Stop if the alert's limits say so (a signal, its deadline)."""
+        if self.limits is not None:
+            self.limits.check()
 
-    def remaining_time(self) -> None:
-        return None
+    def remaining_time(self) -> datetime.timedelta | None:
+        return self.limits.remaining() if self.limits is not None else None
 
     @contextmanager
     def no_hard_stop(self) -> Iterator[None]:
@@ -78,6 +96,7 @@ class AlertSender:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[None]:
+        self.checkpoint()  # no claim and no send after a stop
         with transaction.atomic():
             yield
 
@@ -103,13 +122,16 @@ class Alert:
     run: CronJobRun | None = None
 
 
-def send_alert(alert: Alert, log: Callable[[str, str], None]) -> Counter[str]:
-    """Email each site admin and post to Slack, each once; return the counts (sent, failed...)."""
+def send_alert(
+    alert: Alert, log: Callable[[str, str], None], limits: AlertLimits | None = None
+) -> Counter[str]:
+    """Email each site admin and post to Slack, each once; return the counts (sent, failed...).
+    With ``limits``, raises ``JobStop`` when they stop it."""
     from notifications.channels import slack_escape
     from notifications.delivery import SLACK_RECIPIENT, Notice, Outbox
     from notifications.email import render_email
 
-    sender = AlertSender(alert.job_name, alert.run, log)
+    sender = AlertSender(alert.job_name, alert.run, log, limits)
     admins = [address for _, address in settings.ADMINS]
     if not admins and not settings.SLACK_WEBHOOK_URL:
         log("warning", f"No ADMIN_EMAILS or SLACK_WEBHOOK_URL: nobody to tell that {alert.headline}")
@@ -167,7 +189,16 @@ def alert_after_failed_run(job: BaseCronJobCommand) -> None:
     alert = failure_streak_alert(job.job_name, settings.CRONJOB_ALERT_AFTER_FAILURES)
     if alert is None:
         return
-    counts = send_alert(alert, job.log)
+    limits = AlertLimits()
+    try:
+        with limits.signals():
+            counts = send_alert(alert, job.log, limits)
+    except JobStop as stop:
+        job.log_warning(
+            f"The alert about {alert.headline} stopped ({stop}); "
+            "cron_status --check --notify sends what is left"
+        )
+        return
     if counts["failed"]:
         job.log_warning(f"{counts['failed']} alert(s) about {alert.headline} could not be sent")
 

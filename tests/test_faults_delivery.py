@@ -269,6 +269,26 @@ def test_no_message_is_handed_over_after_the_lease_was_lost(
     assert handed_over is None
 
 
+# --- A failing run's alert stays inside the job's limits --------------------------------------
+def test_the_alert_of_a_failed_run_stops_on_sigterm_within_one_send_deadline(
+    db: ScratchDatabase, smtp: SMTPServer, tmp_path: Path, processes: list[ManageProcess]
+) -> None:
+    smtp.hold_after = 0  # the alert's email waits at MAIL FROM, attempt after attempt
+    deadline = 3
+    environment = env(
+        db, smtp, tmp_path, EMAIL_TIMEOUT=str(deadline), ADMIN_EMAILS="admin@example.org",
+        CRONJOB_ALERT_AFTER_FAILURES="1", NOTIFY_RETRY_BASE_SECONDS="4", NOTIFY_RETRY_MAX_SECONDS="4",
+    )  # fmt: skip
+    job = started(ManageProcess("test_cronjob", "--units=1", "--fail-at=1", env=environment), processes)
+    assert smtp.holding.wait(30), job.stderr_lines
+    job.send(signal.SIGTERM)
+    stopped_at = time.monotonic()
+    assert job.wait() == ExitCode.FAILED  # the run's own outcome, recorded before the alert
+    assert time.monotonic() - stopped_at < deadline + 1.5
+    assert any("alert" in line and "SIGTERM" in line for line in job.stdout_lines), job.stdout_lines
+    assert smtp.messages == []
+
+
 # --- Claims compare-and-swap ------------------------------------------------------------------
 def quiet_now(zone: str = "America/New_York") -> str:
     """SMS_QUIET_HOURS that cover the present moment in the club's zone."""

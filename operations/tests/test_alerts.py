@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from typing import Any
 
 import pytest
@@ -199,3 +200,25 @@ def test_check_notify_tells_about_a_slow_job_once(
         subjects
         == ["[Skyline Soaring Club] test_cronjob is slow: its last run took 0.9s of its 1s deadline"] * 2
     )
+
+
+def test_the_alert_of_a_failed_run_keeps_to_its_own_deadline(
+    smtp_settings: SMTPServer, admins: list[str], settings: Any, monkeypatch: Any
+) -> None:
+    """An SMTP server that keeps saying "try later" can't hold a failed run's end for long: the
+    alert's back-offs stop in time for its deadline, and it says what became of it."""
+    from operations import alert_limits
+
+    monkeypatch.setattr(alert_limits, "ALERT_DEADLINE", datetime.timedelta(seconds=2))
+    settings.NOTIFY_RETRY_ATTEMPTS = 50
+    settings.NOTIFY_RETRY_BASE_SECONDS = settings.NOTIFY_RETRY_MAX_SECONDS = 0.4
+    smtp_settings.refuse += [451] * 100
+    fail()
+    started = time.monotonic()
+    result = fail()
+    assert time.monotonic() - started < 2 + 1.5
+    assert result.code == ExitCode.FAILED
+    assert "2 alert(s) about test_cronjob failed 2 times in a row could not be sent" in result.out
+    assert smtp_settings.messages == []
+    errors = set(Delivery.objects.values_list("status", "error"))
+    assert errors == {("failed", "SMTP 451: Try again later (no time left to retry before the deadline)")}
