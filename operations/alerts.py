@@ -31,6 +31,7 @@ from django.utils import timezone
 from operations import health
 from operations.alert_limits import AlertLimits
 from utils.clubtime import club_date, club_time_text, club_today
+from utils.cronlog import redact
 from utils.errors import JobStop
 from utils.models import CronJobRun
 
@@ -250,7 +251,7 @@ def notify_problems(statuses: list[JobStatus], threshold: int) -> list[str]:
 
     def log(event: str, message: str) -> None:
         emoji = {"sent": "📧", "failed": "⚠️", "warning": "⚠️"}.get(event, "ℹ️")
-        lines.append(f"{emoji} {message}")
+        lines.append(f"{emoji} {redact(message)}")  # like a job's log: no address in full
 
     for status in statuses:
         for alert in problem_alerts(status, threshold):

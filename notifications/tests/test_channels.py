@@ -274,6 +274,18 @@ def test_an_smtp_5xx_is_permanent_and_not_retried(
     assert rows("email") == [("failed", 1)] and not smtp_settings.messages
 
 
+def test_an_address_in_an_error_is_masked_in_the_log_and_on_the_ledger(
+    smtp_settings: SMTPServer, fast_retries: None, ann: Member
+) -> None:
+    smtp_settings.reject_recipients.add(ann.email)
+    result = run_command(BriefingJob())
+    assert result.code == ExitCode.FAILED
+    masked = f"{ann.email[0]}***@{ann.email.partition('@')[2]}"
+    assert f"SMTP 550 for {masked}: 5.1.1 No such user here" in result.err
+    assert Delivery.objects.get(channel="email").error == f"SMTP 550 for {masked}: 5.1.1 No such user here"
+    assert ann.email not in result.out + result.err
+
+
 def test_an_smtp_server_that_refuses_connections_is_retried_then_failed(
     settings: Any, smtp_settings: SMTPServer, fast_retries: None, ann: Member
 ) -> None:

@@ -167,6 +167,7 @@ def test_check_notify_reports_each_problem_once(
     body = smtp_settings.messages[0].get_body(("plain",)).get_content()
     assert "Schedule: 0 * * * * (Etc/UTC)" in body and "Last run that counted: 2026-11-23 04:00" in body
     assert "📧 Sent" in result.out
+    assert "to site admin o***@example.org" in result.out and "ops@example.org" not in result.out
     # Checked again a few minutes later: already told.
     again = check(late + datetime.timedelta(minutes=15))
     assert "ℹ️ Already told the admins: test_cronjob is overdue" in again.out
