@@ -79,6 +79,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         self._heartbeat: Heartbeat | None = None
         self._job_started: float | None = None
         self._failures: dict[str, str] = {}  # summary key -> what it counts, for the run's line
+        self._occurrence_day: datetime.date | None = None
 
     # --- Public names kept from the original system -----------------------------------------
     @cached_property
@@ -169,11 +170,16 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
 
     @property
     def occurrence_day(self) -> datetime.date:
-        """The club-local day this run is for: its scheduled slot's, else today."""
+        """The club-local day this run is for: its scheduled slot's, else the day it started.
+        Fixed as the run starts, so that what a job selects and what its ledger records agree
+        even when the run crosses midnight; jobs select with it rather than ``club_today()``."""
+        if self._occurrence_day is None:
+            self._occurrence_day = self._day_of_occurrence()
+        return self._occurrence_day
+
+    def _day_of_occurrence(self) -> datetime.date:
         scheduled = self.occurrence.scheduled_for
-        if scheduled is not None:
-            return club_date(scheduled)
-        return club_today()
+        return club_date(scheduled) if scheduled is not None else club_today()
 
     # --- Arguments -------------------------------------------------------------------------
     def command_label(self, subcommand: str) -> str:
@@ -245,6 +251,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         except ValueError as exc:
             self._fail(ExitCode.USAGE, f"bad occurrence: {exc}")
         self.logger.context["occurrence"] = self.occurrence.name
+        self._occurrence_day = self._day_of_occurrence()  # fixed now, for the whole run
         try:
             self.validate_options(options)
         except UsageError as exc:

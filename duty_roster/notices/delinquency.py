@@ -3,6 +3,7 @@ with a link to the CSV of the list, and a summary (counts, never names) to the c
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -83,26 +84,32 @@ def report_kind(report: DelinquencyReport) -> str:
     return f"duty_delinquents:{report.rules.today:%Y-%m}"
 
 
+def report_month(report: DelinquencyReport) -> datetime.date:
+    """The ledger day: the first of the report's month, so that a rerun later in the month (the
+    2nd, after a partial failure on the 1st) sends only the copies not sent yet."""
+    return report.rules.today.replace(day=1)
+
+
 def send_report(job: SendingJob, report: DelinquencyReport) -> None:
     """The email to each recipient with an address, and the Slack post; the CSV saved first if
     any of them is still to go."""
-    kind = report_kind(report)
+    kind, month = report_kind(report), report_month(report)
     with Outbox(job) as outbox:
         recipients = outbox.with_email(report_recipients(), ": not sent the report")
         if not recipients:
             job.log_warning("No active board member or duty officer has an email address")
         listing = render_list(report)
-        csv_url = saved_csv(job, outbox, report, probes(kind, recipients))
+        csv_url = saved_csv(job, outbox, report, probes(kind, month, recipients))
         for member in recipients:
             email = delinquency_report_email(member, report, listing, csv_url)
-            outbox.deliver(Notice(kind, member_key(member.pk), member.full_name, email))
-        outbox.deliver(slack_notice(kind, delinquency_slack_text(report, csv_url)))
+            outbox.deliver(Notice(kind, member_key(member.pk), member.full_name, email, day=month))
+        outbox.deliver(slack_notice(kind, delinquency_slack_text(report, csv_url), day=month))
 
 
-def probes(kind: str, recipients: list[Member]) -> list[Notice]:
+def probes(kind: str, month: datetime.date, recipients: list[Member]) -> list[Notice]:
     """Notices routed like the real ones (which need the CSV's link), to ask the ledger."""
-    emails = [Notice(kind, member_key(m.pk), m.full_name, EmailMessage()) for m in recipients]
-    return [*emails, slack_notice(kind, "the report")]
+    emails = [Notice(kind, member_key(m.pk), m.full_name, EmailMessage(), day=month) for m in recipients]
+    return [*emails, slack_notice(kind, "the report", day=month)]
 
 
 def saved_csv(job: SendingJob, outbox: Outbox, report: DelinquencyReport, probes: list[Notice]) -> str | None:
