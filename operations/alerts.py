@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from operations import health
 from operations.alert_limits import AlertLimits
+from operations.status import ALERTS_OF
 from utils.clubtime import club_date, club_time_text, club_today
 from utils.cronlog import redact
 from utils.errors import JobStop
@@ -66,7 +67,7 @@ class AlertSender:
     ) -> None:
         # The ledger's job: alerts about a job are kept apart from the job's own notices, so its
         # next run (which holds the job's lock) never takes over an alert being sent meanwhile.
-        self.job_name = f"alerts:{job_name}"
+        self.job_name = f"{ALERTS_OF}{job_name}"
         self.run = run
         self.summary: Counter[str] = Counter()
         self._log = log
