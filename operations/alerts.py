@@ -7,7 +7,9 @@ keys a problem by the job and:
 
 - a failure streak: ``failure_streak:<id of the streak's first failed run>``, on that run's day;
 - an overdue slot: ``overdue:<slot in UTC>``, on the slot's day;
-- a slow run: ``slow:<run id>``, on the run's day.
+- a slow run: ``slow:<run id>``, on the run's day;
+- notices in doubt: ``in_doubt:<id of the job's newest ledger row in doubt>``, on that row's
+  day (a new notice in doubt is a new alert; rows of alerts in doubt are shown, not alerted on).
 
 An alert that can't be sent is logged and recorded ``failed`` (or ``in_doubt``) in the ledger;
 it never changes the exit code of the job it is about. The alert a failing run sends as it ends
@@ -206,7 +208,7 @@ def alert_after_failed_run(job: BaseCronJobCommand) -> None:
 
 
 def problem_alerts(status: JobStatus, threshold: int) -> list[Alert]:
-    """One alert per problem of ``status``: overdue, failing, slow."""
+    """One alert per problem of ``status``: overdue, failing, notices in doubt, slow."""
     alerts = []
     name = status.job_name
     if status.overdue is not None:
@@ -229,6 +231,8 @@ def problem_alerts(status: JobStatus, threshold: int) -> list[Alert]:
         alert = failure_streak_alert(name, threshold)
         if alert is not None:
             alerts.append(alert)
+    if status.newest_in_doubt is not None:
+        alerts.append(in_doubt_alert(status, *status.newest_in_doubt))
     if status.slow:
         running_slow = health.is_slow(status.running_for, status.deadline)
         run = status.last_run if running_slow else status.last_finished
@@ -244,6 +248,22 @@ def problem_alerts(status: JobStatus, threshold: int) -> list[Alert]:
                 )
             )
     return alerts
+
+
+def in_doubt_alert(status: JobStatus, newest_id: int, newest_at: datetime.datetime) -> Alert:
+    name = status.job_name
+    return Alert(
+        job_name=name,
+        kind=f"in_doubt:{newest_id}",
+        day=club_date(newest_at),
+        headline=f"{name} has {status.in_doubt} notice(s) in doubt",
+        details=[
+            "Their provider (the SMTP server, Twilio, Slack) may have taken them without answering: "
+            "they are not sent again by themselves.",
+            "Check with the recipients, then resolve them in the admin (Deliveries, status in doubt), "
+            f"or send them again with manage.py {name} --send-in-doubt.",
+        ],
+    )
 
 
 def notify_problems(statuses: list[JobStatus], threshold: int) -> list[str]:

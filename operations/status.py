@@ -57,6 +57,7 @@ class JobStatus:
     due_slot: datetime.datetime | None = None
     overdue: health.Overdue | None = None
     in_doubt: int = 0  # its notices (and alerts) in doubt: an operator must check and resolve them
+    newest_in_doubt: tuple[int, datetime.datetime] | None = None  # id and time of its own newest one
 
     @property
     def timezone(self) -> str | None:
@@ -153,14 +154,29 @@ def failure_streaks(job_name: str | None = None) -> dict[str, Streak]:
     return {row["job_name"]: Streak(row["failures"], row["first_run_id"], row["first_at"]) for row in rows}
 
 
-def notices_in_doubt() -> dict[str, int]:
-    """Per job: its ledger rows in doubt, those of its alerts included (one query)."""
-    counts: dict[str, int] = {}
-    rows = Delivery.objects.filter(status=Delivery.Status.IN_DOUBT).values("job_name").annotate(n=Count("pk"))
-    for row in rows.order_by():
+@dataclass(frozen=True)
+class Doubts:
+    count: int = 0  # the job's ledger rows in doubt, those of its alerts included
+    # The newest of its own (not of its alerts, which would alert about themselves): id, time.
+    newest: tuple[int, datetime.datetime] | None = None
+
+
+def notices_in_doubt() -> dict[str, Doubts]:
+    """Per job: its ledger rows in doubt (one query)."""
+    doubts: dict[str, Doubts] = {}
+    rows = (
+        Delivery.objects.filter(status=Delivery.Status.IN_DOUBT)
+        .values("job_name")
+        .annotate(n=Count("pk"), newest=Max("pk"), newest_at=Max("created_at"))
+        .order_by()
+    )
+    for row in rows:
         job = row["job_name"].removeprefix(ALERTS_OF)
-        counts[job] = counts.get(job, 0) + row["n"]
-    return counts
+        known = doubts.get(job, Doubts())
+        own = row["job_name"] == job
+        newest = (row["newest"], row["newest_at"]) if own else known.newest
+        doubts[job] = Doubts(known.count + row["n"], newest)
+    return doubts
 
 
 def job_statuses(now: datetime.datetime | None = None) -> list[JobStatus]:
@@ -201,7 +217,8 @@ def job_statuses(now: datetime.datetime | None = None) -> list[JobStatus]:
                 next_run=next_run,
                 due_slot=due_slot,
                 overdue=overdue,
-                in_doubt=doubts.get(name, 0),
+                in_doubt=doubts.get(name, Doubts()).count,
+                newest_in_doubt=doubts.get(name, Doubts()).newest,
             )
         )
     return statuses

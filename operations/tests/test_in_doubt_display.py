@@ -85,3 +85,21 @@ def test_metrics_has_a_gauge_of_the_notices_in_doubt_per_job(
     }
     assert samples["manage2soar_cronjob_notices_in_doubt", "test_cronjob"] == 3
     assert samples["manage2soar_cronjob_notices_in_doubt", "notify_late_sprs"] == 0
+
+
+def test_check_notify_tells_the_admins_once_per_new_notice_in_doubt(
+    smtp_settings: Any, settings: Any, doubts: None
+) -> None:
+    settings.ADMINS = [("Ops", "ops@example.org")]
+    cron_status("--check", "--notify", "test_cronjob")
+    assert smtp_settings.subjects() == ["[Skyline Soaring Club] test_cronjob has 3 notice(s) in doubt"]
+    body = smtp_settings.messages[0].get_body(("plain",)).get_content()
+    assert "manage.py test_cronjob --send-in-doubt" in body
+    cron_status("--check", "--notify", "test_cronjob")
+    assert len(smtp_settings.messages) == 1  # already told
+    ledger_row("alerts:test_cronjob", "tech@example.org")  # an alert in doubt: shown, not alerted on
+    cron_status("--check", "--notify", "test_cronjob")
+    assert len(smtp_settings.messages) == 1
+    ledger_row("test_cronjob", "member:4")  # a new notice in doubt: a new alert
+    cron_status("--check", "--notify", "test_cronjob")
+    assert smtp_settings.subjects()[1] == "[Skyline Soaring Club] test_cronjob has 5 notice(s) in doubt"

@@ -2,8 +2,8 @@
 
 ``--check`` turns it into a dead-man's switch: exit 1 when a job is overdue, has failed
 ``--failures`` times in a row, or has notices in doubt, so it can run as a CronJob of its own
-and page someone; ``--notify`` also emails the site admins about each overdue, failing or slow
-job, once (docs/monitoring.md).
+and page someone; ``--notify`` also emails the site admins about each problem, once
+(docs/monitoring.md).
 """
 
 from __future__ import annotations
