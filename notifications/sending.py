@@ -22,8 +22,9 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from notifications import sms
-from notifications.channels import DeliveryError, EmailChannel, SlackChannel, SmsChannel
+from notifications.channels import EmailChannel, SlackChannel, SmsChannel
 from notifications.conversation import Conversation
+from notifications.failures import DeliveryError
 from notifications.ledger import (
     IN_DOUBT_PHRASE,
     record_error,
