@@ -168,7 +168,7 @@ def as_read(delivery: Delivery) -> QuerySet[Delivery]:
 
 
 def _apply(delivery: Delivery, values: dict[str, Any]) -> None:
-    for field in ("status", "claim_token", "last_attempt_at", "handed_over_at", "error"):
+    for field in ("status", "run", "claim_token", "last_attempt_at", "handed_over_at", "error"):
         if field in values:
             setattr(delivery, field, values[field])
 
@@ -250,7 +250,6 @@ def claim_held(delivery: Delivery, run: CronJobRun | None) -> bool:
     values = {"status": Status.PENDING, "run": run, "error": "", **claim_values()}
     if not as_read(delivery).update(**values):
         return False
-    delivery.run = run
     _apply(delivery, values)
     return True
 
