@@ -6,7 +6,6 @@ import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from utils.cli import iso_date
-from utils.clubtime import club_tomorrow
 
 if TYPE_CHECKING:
     from django.core.management.base import CommandParser
@@ -29,7 +28,9 @@ class OperationsDayOption(_Command):
         parser.add_argument("--date", type=iso_date, default=None, help=self.date_help)
 
     def operations_day(self, options: dict[str, Any]) -> datetime.date:
-        return options["date"] or club_tomorrow()
+        """``--date``, else the day after the run's own day (fixed as it starts: a run that
+        crosses midnight still works on one day)."""
+        return options["date"] or self.occurrence_day + datetime.timedelta(days=1)
 
     def closure_day(self, options: dict[str, Any]) -> datetime.date:
         # The day the job works on, not the day it runs: nothing flies on a closed day (nothing

@@ -46,6 +46,13 @@ class MaintenanceDigest:
         return not self.issues and not self.deadlines
 
     @property
+    def week(self) -> datetime.date:
+        """The first day of the digest's week: the Sunday (the day send_maintenance_digest runs)
+        on or before ``today``. The ledger keys each copy on it, so a rerun within the week sends
+        only what the week's digest has not sent yet."""
+        return self.today - datetime.timedelta(days=(self.today.weekday() + 1) % 7)
+
+    @property
     def grounded_count(self) -> int:
         return sum(issue.grounded for issue in self.issues)
 

@@ -9,12 +9,15 @@ briefing are each sent once.
 
 For each row the Outbox first claims it inside the job's fenced unit of work; a row already
 ``sent`` means it went out before and nothing is sent (unless ``--resend``). Then it sends,
-outside any transaction, retrying a temporary failure with back-off (``notifications.retry``)
-and counting every attempt on the row, and marks it ``sent`` — or ``failed`` with the last
-error, counted, without stopping the other notices. A row left ``pending`` by a run that died
-mid-send is sent again by the next run (an email with the same Message-ID, so mail systems can
-drop a duplicate of the one in-flight message). An SMS due in the member's quiet hours is
-``deferred`` (sent by ``send_deferred_notices`` when they end) or ``dropped``, per kind.
+outside any transaction, each attempt bounded as a whole by the channel's deadline and recorded
+on the row as the message goes out; it retries what the provider did not take with back-off
+(``notifications.retry``) and marks the row ``sent``, or ``failed`` with the last error, counted,
+without stopping the other notices. A provider that may have taken the message without saying
+so (no answer after the whole message went out) leaves the row ``in_doubt``: never sent again
+unless an operator asks (``--send-in-doubt``), and the run fails saying how many. A row left
+``pending`` by a run that died mid-send is sent by the next run if its message never went out,
+and left in doubt if it did. An SMS due in the member's quiet hours is ``deferred`` (sent by
+``send_deferred_notices`` when they end) or ``dropped``, per kind.
 
 The Outbox is the entry point; its parts live in their own modules: ``notifications.notice``
 (Notice and its helpers), ``routing`` (which channels), ``ledger`` (the claim and every change
@@ -67,6 +70,7 @@ class Outbox:
     SENT = Outcome.SENT
     ALREADY_SENT = Outcome.ALREADY_SENT
     FAILED = Outcome.FAILED
+    IN_DOUBT = Outcome.IN_DOUBT
     DRY_RUN = Outcome.DRY_RUN
     DEFERRED = Outcome.DEFERRED
     DROPPED = Outcome.DROPPED
@@ -188,6 +192,7 @@ def log_summary(job: SendingJob, found: str) -> None:
             ("deferred", "deferred past quiet hours"),
             ("dropped", "dropped"),
             ("failed", "failed"),
+            ("in_doubt", "in doubt"),
         )
     for key, label in labels:
         if counts[key]:

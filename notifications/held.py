@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils import timezone
 
-from notifications.ledger import Status, claim_held, defer_held, drop_held
+from notifications.ledger import (
+    IN_DOUBT_PHRASE,
+    Status,
+    claim_held,
+    defer_held,
+    drop_held,
+    leave_held_in_doubt,
+)
 from notifications.models import NoticeKind
 from notifications.notice import SMS, Notice, Outcome
 from notifications.quiet_hours import QuietHours
@@ -90,6 +97,8 @@ class QuietHoursHold:
             member=member,
             kind_key=delivery.notice_kind or None,
         )
+        if self._handed_over(delivery):
+            return self._in_doubt(delivery, describe)
         reason = self._no_longer(notice, delivery)
         until = self.quiet_until(notice) if reason is None else None
         if job.dry_run:
@@ -114,6 +123,24 @@ class QuietHoursHold:
         if not claimed:
             return Outcome.ALREADY_SENT  # another run took it
         return self.dispatcher.send(notice, SMS, delivery.body, delivery)
+
+    def _handed_over(self, delivery: Delivery) -> bool:
+        """A pending SMS of ours whose (dead) sender had handed it to Twilio: it may be out."""
+        pending = delivery.status == Status.PENDING and delivery.handed_over_at is not None
+        return pending and not self.job.send_in_doubt
+
+    def _in_doubt(self, delivery: Delivery, describe: str) -> str:
+        job = self.job
+        if job.dry_run:
+            job.log("dry_run", f"Would leave the SMS to {describe} in doubt: its sender stopped mid-send")
+            return Outcome.DRY_RUN
+        with job.unit_of_work():
+            doubted = leave_held_in_doubt(delivery)
+        if not doubted:
+            return Outcome.ALREADY_SENT  # another run acted on it first
+        job.log("warning", f"The SMS to {describe} is in doubt (its sender stopped mid-send): not sent again")
+        job.count_failure("in_doubt", IN_DOUBT_PHRASE)
+        return Outcome.IN_DOUBT
 
     def _dry_run(
         self, notice: Notice, delivery: Delivery, reason: str | None, until: datetime.datetime | None

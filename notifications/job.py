@@ -36,6 +36,10 @@ class SendingJob(Protocol):
         """Send again what the ledger says already went out (--resend)."""
 
     @property
+    def send_in_doubt(self) -> bool:
+        """Send again the notices in doubt (--send-in-doubt): an operator's decision, never automatic."""
+
+    @property
     def max_execution_time(self) -> datetime.timedelta | None:
         """Retries stop in time for the job's deadline; None: the retry policy alone bounds them."""
 

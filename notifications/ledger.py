@@ -1,17 +1,24 @@
 """The ledger: one ``Delivery`` row per (job, day, recipient, kind, channel), and every change to it.
 
 A row is claimed inside the job's fenced unit of work before anything is sent: created, or taken
-over with a conditional UPDATE (``where status = <what we read>``) that only one run can win. A
-row already ``sent`` (or held: ``deferred``, ``dropped``) is not ours unless ``--resend``. A
-``pending`` row was being sent when its claimant stopped: a run holding its job's lock knows no
-other run of the job is alive and takes it over (the one message left in doubt); any other
-claimant (``send_deferred_notices`` for another job's row, or an alert sent without a lock)
-waits until the row's last claim or attempt is older than ``IN_FLIGHT_SECONDS``.
+over with a compare-and-swap, an UPDATE conditional on the status, the claim token and the
+attempt time that were read, so that of two runs that read the row alike only one wins. Every
+claim writes a new token; the writes that follow (an attempt, an error) match it, so a run whose
+row was taken over writes nothing more to it.
+
+A row already ``sent`` (or held: ``deferred``, ``dropped``) is not ours unless ``--resend``; a row
+``in_doubt`` is not ours unless ``--send-in-doubt``. A ``pending`` row was being sent when its
+claimant stopped. A run holding its job's lock knows no other run of the job is alive; any other
+claimant (``send_deferred_notices`` for another job's row, an alert sent without a lock) waits
+until the row's last claim or attempt is older than ``IN_FLIGHT_SECONDS``. Then, if the message
+had been handed over (``handed_over_at``), the provider may have it: the row is left in doubt;
+else it is taken over and sent.
 """
 
 from __future__ import annotations
 
 import datetime
+import secrets
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -22,6 +29,7 @@ from django.utils import timezone
 
 from notifications.models import Delivery
 from notifications.notice import EMAIL, Notice
+from utils.cronlog import redact
 
 if TYPE_CHECKING:
     from notifications.job import SendingJob
@@ -30,8 +38,10 @@ if TYPE_CHECKING:
 Status = Delivery.Status
 ERROR_LENGTH = 2000  # Delivery.error keeps this much of a message
 # A pending row claimed or attempted this recently may still be in its sender's hands: longer
-# than every attempt's timeout and back-off together (notifications.retry).
+# than every attempt's deadline and back-off together (notifications.retry).
 IN_FLIGHT_SECONDS = 15 * 60
+# What a notice in doubt is called in the run's one line (count_failure).
+IN_DOUBT_PHRASE = "notice(s) in doubt, not sent again (resolve them in the admin, or --send-in-doubt)"
 
 
 class Ledger:
@@ -52,7 +62,7 @@ class Ledger:
             "not_before": None,
             "body": "",
             "error": "",
-            "last_attempt_at": timezone.now(),  # the claim: see IN_FLIGHT_SECONDS
+            **claim_values(),
             **fields,
         }
         with self.job.unit_of_work():
@@ -76,28 +86,41 @@ class Ledger:
     def _take_over(
         self, notice: Notice, channel: str, delivery: Delivery, values: dict[str, Any]
     ) -> Delivery | None:
-        """An existing row, claimed with a conditional UPDATE if it is ours to (re)send."""
-        job, current = self.job, delivery.status
-        if current == Status.PENDING and not self._may_take_pending(delivery):
-            self._not_ours(notice, channel, "in_flight")
-            return None
-        if current in (Status.SENT, Status.DEFERRED, Status.DROPPED) and not job.resend:
-            self._not_ours(notice, channel, current)
+        """An existing row, claimed by compare-and-swap if it is ours to (re)send."""
+        current = delivery.status
+        why = self._why_not_ours(delivery)
+        if why is not None:
+            if why == Status.IN_DOUBT and current == Status.PENDING:
+                self._leave_in_doubt(notice, channel, delivery)
+            else:
+                self._not_ours(notice, channel, why)
             return None
         message_id = delivery.message_id if channel == EMAIL else ""
         if channel == EMAIL and (current == Status.SENT or not message_id):
-            # An explicit resend is a new message; an in-doubt retry keeps its Message-ID.
+            # An explicit resend is a new message; a retry or a notice in doubt keeps its Message-ID.
             message_id = new_message_id()
-        claimed = Delivery.objects.filter(pk=delivery.pk, status=current).update(
-            **values, message_id=message_id
-        )
-        if not claimed:
+        if not as_read(delivery).update(**values, message_id=message_id):
             self._not_ours(notice, channel, "in_flight")
             return None
-        delivery.status, delivery.message_id = values["status"], message_id
+        delivery.message_id = message_id
+        _apply(delivery, values)
         return delivery
 
-    def _may_take_pending(self, delivery: Delivery) -> bool:
+    def _why_not_ours(self, delivery: Delivery) -> str | None:
+        """Why an existing row is not this run's to send (its status, or "in_flight"); None if it is."""
+        job, current = self.job, delivery.status
+        if current == Status.PENDING:
+            if not self._sender_gone(delivery):
+                return "in_flight"
+            handed_over = delivery.handed_over_at is not None
+            return Status.IN_DOUBT if handed_over and not job.send_in_doubt else None
+        if current == Status.IN_DOUBT:
+            return None if job.send_in_doubt else Status.IN_DOUBT
+        if current in (Status.SENT, Status.DEFERRED, Status.DROPPED):
+            return None if job.resend else current
+        return None  # failed: the provider refused it, so it may go again
+
+    def _sender_gone(self, delivery: Delivery) -> bool:
         """Whether the sender of a pending row is known to be gone (see the module's docstring)."""
         job = self.job
         same_job = delivery.run is None or delivery.run.job_name == job.job_name
@@ -106,30 +129,85 @@ class Ledger:
         claimed = delivery.last_attempt_at or delivery.created_at
         return timezone.now() - claimed > datetime.timedelta(seconds=IN_FLIGHT_SECONDS)
 
+    def _leave_in_doubt(self, notice: Notice, channel: str, delivery: Delivery) -> None:
+        """A pending row whose sender stopped after handing the message over: in doubt."""
+        when = delivery.handed_over_at
+        reason = f"its sender stopped after handing it over at {when:%Y-%m-%d %H:%M:%S} UTC, before an answer"
+        if not as_read(delivery).update(status=Status.IN_DOUBT, error=reason):
+            self._not_ours(notice, channel, "in_flight")
+            return
+        self._not_ours(notice, channel, Status.IN_DOUBT)
+
     def _not_ours(self, notice: Notice, channel: str, why: str) -> None:
         """Log and count a row that is not this run's to send (``why``: its status, or in flight)."""
+        job = self.job
         if why == Status.SENT:
-            self.job.log("info", f"Already sent {notice.kind} to {notice.describe} today", min_verbosity=2)
-            self.job.count("already_sent")
+            job.log("info", f"Already sent {notice.kind} to {notice.describe} today", min_verbosity=2)
+            job.count("already_sent")
+        elif why == Status.IN_DOUBT:
+            job.log("warning", f"The {channel} of {notice.kind} to {notice.describe} is in doubt: not sent")
+            job.count_failure("in_doubt", IN_DOUBT_PHRASE)
         else:
-            self.job.log(
-                "info", f"The {channel} of {notice.kind} to {notice.describe} is {why}", min_verbosity=2
-            )
-            self.job.count({Status.DROPPED: "dropped", "in_flight": "in_flight"}.get(why, "deferred"))
+            job.log("info", f"The {channel} of {notice.kind} to {notice.describe} is {why}", min_verbosity=2)
+            job.count({Status.DROPPED: "dropped", "in_flight": "in_flight"}.get(why, "deferred"))
 
 
-# --- A claimed row while it is sent ----------------------------------------------------------
-def record_attempt(pk: int) -> None:
-    Delivery.objects.filter(pk=pk).update(attempts=F("attempts") + 1, last_attempt_at=timezone.now())
+def claim_values() -> dict[str, Any]:
+    """What every claim writes: a new token, and its time (see IN_FLIGHT_SECONDS)."""
+    return {"claim_token": secrets.token_hex(16), "last_attempt_at": timezone.now(), "handed_over_at": None}
 
 
-def record_error(pk: int, error: str) -> None:
-    """The last error of an attempt; the row stays pending while it may be retried."""
-    Delivery.objects.filter(pk=pk).update(error=error[:ERROR_LENGTH])
+def as_read(delivery: Delivery) -> QuerySet[Delivery]:
+    """The row, if it is still as ``delivery`` read it: the compare of a compare-and-swap."""
+    return Delivery.objects.filter(
+        pk=delivery.pk,
+        status=delivery.status,
+        claim_token=delivery.claim_token,
+        last_attempt_at=delivery.last_attempt_at,
+    )
 
 
-def record_failed(pk: int, error: str) -> None:
-    Delivery.objects.filter(pk=pk).update(status=Status.FAILED, error=error[:ERROR_LENGTH])
+def _apply(delivery: Delivery, values: dict[str, Any]) -> None:
+    for field in ("status", "run", "claim_token", "last_attempt_at", "handed_over_at", "error"):
+        if field in values:
+            setattr(delivery, field, values[field])
+
+
+# --- A claimed row while it is sent (each write matches this run's claim) ---------------------
+def _claimed(delivery: Delivery) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token)
+
+
+def record_handover(delivery: Delivery) -> bool:
+    """The message is about to go out to its provider; False if the row is no longer this run's."""
+    now = timezone.now()
+    handed = (
+        _claimed(delivery)
+        .filter(status=Status.PENDING)
+        .update(attempts=F("attempts") + 1, last_attempt_at=now, handed_over_at=now)
+    )
+    if handed:
+        delivery.last_attempt_at = delivery.handed_over_at = now
+    return bool(handed)
+
+
+def record_error(delivery: Delivery, error: str, *, counted: bool) -> None:
+    """The error of an attempt the provider did not take (the row stays pending while it may be
+    retried); ``counted``: the attempt is already counted (it got as far as the hand-over)."""
+    values: dict[str, Any] = {"error": _stored(error), "handed_over_at": None}
+    if not counted:
+        values.update(attempts=F("attempts") + 1, last_attempt_at=timezone.now())
+    _claimed(delivery).update(**values)
+    delivery.handed_over_at = None
+
+
+def record_failed(delivery: Delivery, error: str) -> None:
+    _claimed(delivery).update(status=Status.FAILED, error=_stored(error), handed_over_at=None)
+
+
+def record_in_doubt(delivery: Delivery, error: str) -> None:
+    """The provider may have the message: never sent again by itself."""
+    Delivery.objects.filter(pk=delivery.pk).update(status=Status.IN_DOUBT, error=_stored(error))
 
 
 def record_sent(pk: int, message_id: str) -> None:
@@ -146,23 +224,34 @@ def record_sent(pk: int, message_id: str) -> None:
         raise
 
 
-# --- A held (deferred) SMS, each change conditional on the status it was read with ------------
-def _still(delivery: Delivery) -> QuerySet[Delivery]:
-    return Delivery.objects.filter(pk=delivery.pk, status=delivery.status)
+def _stored(error: str) -> str:
+    """An error as the ledger keeps it: redacted like a log line (addresses, numbers, secrets)."""
+    return redact(error)[:ERROR_LENGTH]
 
 
+# --- A held (deferred) SMS, each change a compare-and-swap on the row as it was read --------
 def drop_held(delivery: Delivery, reason: str) -> bool:
     """Drop a held SMS that should no longer go; False if another run changed it first."""
-    return bool(_still(delivery).update(status=Status.DROPPED, error=reason[:ERROR_LENGTH]))
+    return bool(as_read(delivery).update(status=Status.DROPPED, error=_stored(reason)))
 
 
 def defer_held(delivery: Delivery, until: datetime.datetime) -> None:
-    _still(delivery).update(status=Status.DEFERRED, not_before=until)
+    as_read(delivery).update(status=Status.DEFERRED, not_before=until)
+
+
+def leave_held_in_doubt(delivery: Delivery) -> bool:
+    """A held SMS its dead sender had handed over: in doubt; False if another run changed it first."""
+    reason = "its sender stopped after handing it over, before the answer"
+    return bool(as_read(delivery).update(status=Status.IN_DOUBT, error=reason))
 
 
 def claim_held(delivery: Delivery, run: CronJobRun | None) -> bool:
     """Take a held SMS for this run to send now; False if another run took it."""
-    return bool(_still(delivery).update(status=Status.PENDING, run=run, error=""))
+    values = {"status": Status.PENDING, "run": run, "error": "", **claim_values()}
+    if not as_read(delivery).update(**values):
+        return False
+    _apply(delivery, values)
+    return True
 
 
 def new_message_id() -> str:

@@ -96,12 +96,15 @@ class Delivery(models.Model):
     retried pod, a second Job for the same slot or a manual rerun the same day finds the row
     already ``sent`` and sends nothing. An SMS due in the member's quiet hours waits as
     ``deferred`` until ``not_before`` (``send_deferred_notices`` sends it) or is ``dropped``.
+    A notice its provider may have taken without saying so is ``in_doubt``: never sent again
+    unless an operator says so (docs/notifications.md#in-doubt).
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending (claimed, being sent)"
         SENT = "sent"
         FAILED = "failed"
+        IN_DOUBT = "in_doubt", "In doubt (the provider may have it: check, then resolve)"
         DEFERRED = "deferred", "Deferred (quiet hours)"
         DROPPED = "dropped", "Dropped (quiet hours, or too late to send)"
 
@@ -127,7 +130,19 @@ class Delivery(models.Model):
     )
     error = models.TextField(blank=True, help_text="The last attempt's error.")
     created_at = models.DateTimeField(auto_now_add=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="The last claim or attempt: when its sender last acted on it."
+    )
+    claim_token = models.CharField(
+        max_length=32, blank=True, help_text="New on every claim: a claim compares it, as it was read."
+    )
+    handed_over_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the message itself last went out to the provider (cleared by an answer that "
+        "refused it): a pending row with it set may have been taken.",
+    )
+    resolution = models.TextField(blank=True, help_text="Who resolved a notice in doubt, when, and how.")
     sent_at = models.DateTimeField(null=True, blank=True)
     not_before = models.DateTimeField(null=True, blank=True, help_text="A deferred notice waits until then.")
     body = models.TextField(blank=True, help_text="The text of a deferred SMS, sent as it was written.")
@@ -135,6 +150,7 @@ class Delivery(models.Model):
     class Meta:
         verbose_name_plural = "deliveries"
         ordering = ["-created_at"]
+        permissions = [("resolve_delivery", "Can resolve a delivery in doubt")]
         constraints = [
             models.UniqueConstraint(
                 fields=["job_name", "day", "recipient", "kind", "channel"], name="deliver_each_notice_once"
@@ -143,6 +159,8 @@ class Delivery(models.Model):
         indexes = [
             # send_deferred_notices: the deferred rows that are due.
             models.Index(fields=["not_before"], condition=Q(status="deferred"), name="delivery_deferred_due"),
+            # cron_status, the dashboard and /metrics: the notices in doubt, per job.
+            models.Index(fields=["job_name"], condition=Q(status="in_doubt"), name="delivery_in_doubt"),
         ]
 
     def __str__(self) -> str:

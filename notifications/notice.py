@@ -25,6 +25,7 @@ class Outcome:
     SENT = "sent"
     ALREADY_SENT = "already_sent"
     FAILED = "failed"
+    IN_DOUBT = "in_doubt"
     DRY_RUN = "dry_run"
     DEFERRED = "deferred"
     DROPPED = "dropped"

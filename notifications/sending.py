@@ -1,9 +1,14 @@
-"""Sending a claimed notice on one channel: attempts with back-off, then the row marked sent or failed.
+"""Sending a claimed notice on one channel: attempts with back-off, then the row marked sent,
+failed or in doubt.
 
-Sending happens outside any transaction. A temporary failure is retried (``notifications.retry``)
-while the job's deadline allows, every attempt counted on the row; a number the provider
-refuses for good is blocked on the member. A failure is counted and logged without stopping
-the other notices.
+Sending happens outside any transaction. Each attempt is one ``Conversation`` with the provider,
+bounded as a whole by the channel's deadline (``EMAIL_TIMEOUT``, ``CHANNEL_TIMEOUT``). Right
+before the message itself goes out, the attempt is recorded on the row inside the job's fenced
+unit of work: a run that is stopping, lost its lease, or whose row another run took over hands
+nothing over. A failure that proves the provider did not take the message is retried
+(``notifications.retry``) while the job's deadline allows; one that leaves it in doubt never is.
+A number the provider refuses for good is blocked on the member. A failure is counted and logged
+without stopping the other notices.
 """
 
 from __future__ import annotations
@@ -11,13 +16,23 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from notifications import sms
-from notifications.channels import DeliveryError, EmailChannel, SlackChannel, SmsChannel
-from notifications.ledger import record_attempt, record_error, record_failed, record_sent
+from notifications.channels import EmailChannel, SlackChannel, SmsChannel
+from notifications.conversation import Conversation
+from notifications.failures import DeliveryError
+from notifications.ledger import (
+    IN_DOUBT_PHRASE,
+    record_error,
+    record_failed,
+    record_handover,
+    record_in_doubt,
+    record_sent,
+)
 from notifications.notice import EMAIL, SMS, Notice, Outcome, Payload
 from notifications.retry import RetryPolicy, retry_budget
 
@@ -25,6 +40,10 @@ if TYPE_CHECKING:
     from notifications.job import SendingJob
     from notifications.models import Delivery
     from notifications.routing import Routing
+
+
+class ClaimLost(Exception):
+    """Another run took the row over before this one handed the message over: it sends nothing."""
 
 
 def what(notice: Notice, channel: str, payload: Payload) -> str:
@@ -59,41 +78,69 @@ class Dispatcher:
         self.job.count("would_send")
 
     def send(self, notice: Notice, channel: str, payload: Payload, delivery: Delivery) -> str:
-        """Send on a claimed row and mark it sent, or failed with the last error."""
+        """Send on a claimed row and mark it sent, or failed or in doubt with the last error."""
         job = self.job
         # A hard stop (the grace after SIGTERM or the deadline ran out) between the provider
-        # accepting the message and the row saying so would leave it in doubt, and the next run
-        # would send it again: it waits for this block, which the channels' timeouts bound.
+        # accepting the message and the row saying so would leave it in doubt: it waits for this
+        # block, which the send deadline bounds.
         with job.no_hard_stop():
             try:
                 provider_id = self.attempt(notice, channel, payload, delivery)
             except DeliveryError as err:
-                record_failed(delivery.pk, str(err))
-                how = "" if channel == EMAIL else f" by {channel}"
-                job.log("failed", f"Could not send {notice.kind}{how} to {notice.describe}: {err}")
-                job.count_failure("failed", "notice(s) not sent")
-                return Outcome.FAILED
+                return self._not_sent(notice, channel, delivery, err)
+            except ClaimLost:
+                taken = f"The {channel} of {notice.kind} to {notice.describe} was taken over by another run"
+                job.log("info", taken, min_verbosity=2)
+                job.count("in_flight")
+                return Outcome.ALREADY_SENT
             record_sent(delivery.pk, provider_id or delivery.message_id)
         sent = what(notice, channel, payload)
         job.log("sent", f"Sent {sent if channel == EMAIL else f'{channel} {sent}'} to {notice.describe}")
         job.count("sent")
         return Outcome.SENT
 
+    def _not_sent(self, notice: Notice, channel: str, delivery: Delivery, err: DeliveryError) -> str:
+        job, how = self.job, "" if channel == EMAIL else f" by {channel}"
+        if err.in_doubt:
+            record_in_doubt(delivery, str(err))
+            job.log("failed", f"{notice.kind}{how} to {notice.describe} is in doubt: {err}; not sent again")
+            job.count_failure("in_doubt", IN_DOUBT_PHRASE)
+            return Outcome.IN_DOUBT
+        record_failed(delivery, str(err))
+        job.log("failed", f"Could not send {notice.kind}{how} to {notice.describe}: {err}")
+        job.count_failure("failed", "notice(s) not sent")
+        return Outcome.FAILED
+
     def attempt(self, notice: Notice, channel: str, payload: Payload, delivery: Delivery) -> str:
-        """Send, retrying temporary failures within the job's deadline; every attempt on the row."""
+        """Send, retrying what the provider did not take within the job's deadline; every attempt
+        on the row."""
         tries = 0
         while True:
             tries += 1
-            record_attempt(delivery.pk)
+            self.job.checkpoint()  # no send starts after a stop
+            conversation = Conversation(self._deadline(channel), hand_over=lambda: self._hand_over(delivery))
             try:
-                return self._send_once(notice, channel, payload, delivery)
+                with conversation:
+                    return self._send_once(notice, channel, payload, delivery, conversation)
             except DeliveryError as err:
-                record_error(delivery.pk, str(err))
+                if err.in_doubt:
+                    raise
+                record_error(delivery, str(err), counted=conversation.handed_over)
                 if err.block_reason:
                     self._block(notice, err.block_reason)
                 if not err.temporary:
                     raise
                 self._pause(self._backoff(notice, channel, err, tries))
+
+    def _hand_over(self, delivery: Delivery) -> None:
+        """Record the attempt as the message goes out: fenced by the lease, and only on our claim."""
+        with self.job.unit_of_work():
+            if not record_handover(delivery):
+                raise ClaimLost(delivery.pk)
+
+    @staticmethod
+    def _deadline(channel: str) -> float:
+        return float(settings.EMAIL_TIMEOUT if channel == EMAIL else settings.CHANNEL_TIMEOUT)
 
     def _backoff(self, notice: Notice, channel: str, err: DeliveryError, tries: int) -> float:
         """Seconds to wait before the next attempt; raises when out of attempts or of time."""
@@ -112,14 +159,16 @@ class Dispatcher:
         job.count("retried")
         return wait
 
-    def _send_once(self, notice: Notice, channel: str, payload: Payload, delivery: Delivery) -> str:
+    def _send_once(
+        self, notice: Notice, channel: str, payload: Payload, delivery: Delivery, conversation: Conversation
+    ) -> str:
         if isinstance(payload, EmailMessage):
-            return self.email_channel.send(payload, delivery.message_id)
+            return self.email_channel.send(payload, delivery.message_id, conversation)
         if channel == SMS:
             member = self.routing.member(notice)
             assert member is not None
-            return self.sms_channel.send(member.phone, payload)
-        return self.slack_channel.send(payload)
+            return self.sms_channel.send(member.phone, payload, conversation)
+        return self.slack_channel.send(payload, conversation)
 
     def _pause(self, seconds: float) -> None:
         """Sleep, but stop at once on SIGTERM, the deadline or a lost lease."""

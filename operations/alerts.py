@@ -7,10 +7,14 @@ keys a problem by the job and:
 
 - a failure streak: ``failure_streak:<id of the streak's first failed run>``, on that run's day;
 - an overdue slot: ``overdue:<slot in UTC>``, on the slot's day;
-- a slow run: ``slow:<run id>``, on the run's day.
+- a slow run: ``slow:<run id>``, on the run's day;
+- notices in doubt: ``in_doubt:<id of the job's newest ledger row in doubt>``, on that row's
+  day (a new notice in doubt is a new alert; rows of alerts in doubt are shown, not alerted on).
 
-An alert that can't be sent is logged and recorded ``failed`` in the ledger; it never changes
-the exit code of the job it is about.
+An alert that can't be sent is logged and recorded ``failed`` (or ``in_doubt``) in the ledger;
+it never changes the exit code of the job it is about. The alert a failing run sends as it ends
+is bounded in time and stops on SIGTERM (``operations.alert_limits``); what it could not send,
+``cron_status --check --notify`` sends later.
 """
 
 from __future__ import annotations
@@ -27,7 +31,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from operations import health
+from operations.alert_limits import AlertLimits
+from operations.status import ALERTS_OF
 from utils.clubtime import club_date, club_time_text, club_today
+from utils.cronlog import redact
+from utils.errors import JobStop
 from utils.models import CronJobRun
 
 if TYPE_CHECKING:
@@ -42,31 +50,46 @@ class AlertSender:
     """The ``SendingJob`` (notifications.job) of alerts sent on behalf of ``job_name``.
 
     The alert is outside the job's work: it has its own counts (the failed run's summary is
-    already recorded), is never a dry run, and needs no fence (it writes only the ledger).
+    already recorded), is never a dry run, and needs no fence (it writes only the ledger). With
+    ``limits`` (the alert at the end of a failed run) it stops at their deadline or on a signal;
+    without, the retry policy alone bounds it.
     """
 
     dry_run = False
     resend = False
-    max_execution_time = None  # retries of an alert are bounded by the retry policy alone
+    send_in_doubt = False  # an alert in doubt is resolved in the admin, like any notice
     lock_acquired = False  # sent without the job's lock: a pending alert row is taken over only when stale
 
-    def __init__(self, job_name: str, run: CronJobRun | None, log: Callable[[str, str], None]) -> None:
+    def __init__(
+        self,
+        job_name: str,
+        run: CronJobRun | None,
+        log: Callable[[str, str], None],
+        limits: AlertLimits | None = None,
+    ) -> None:
         # The ledger's job: alerts about a job are kept apart from the job's own notices, so its
         # next run (which holds the job's lock) never takes over an alert being sent meanwhile.
-        self.job_name = f"alerts:{job_name}"
+        self.job_name = f"{ALERTS_OF}{job_name}"
         self.run = run
         self.summary: Counter[str] = Counter()
         self._log = log
+        self.limits = limits
+
+    @property
+    def max_execution_time(self) -> datetime.timedelta | None:
+        return self.limits.deadline if self.limits is not None else None
 
     @property
     def occurrence_day(self) -> datetime.date:
         return club_today()
 
     def checkpoint(self) -> None:
-        """Alerts are sent after the job stopped: nothing to stop for."""
+        """Stop if the alert's limits say so (a signal, its deadline)."""
+        if self.limits is not None:
+            self.limits.check()
 
-    def remaining_time(self) -> None:
-        return None
+    def remaining_time(self) -> datetime.timedelta | None:
+        return self.limits.remaining() if self.limits is not None else None
 
     @contextmanager
     def no_hard_stop(self) -> Iterator[None]:
@@ -77,6 +100,7 @@ class AlertSender:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[None]:
+        self.checkpoint()  # no claim and no send after a stop
         with transaction.atomic():
             yield
 
@@ -102,13 +126,16 @@ class Alert:
     run: CronJobRun | None = None
 
 
-def send_alert(alert: Alert, log: Callable[[str, str], None]) -> Counter[str]:
-    """Email each site admin and post to Slack, each once; return the counts (sent, failed...)."""
+def send_alert(
+    alert: Alert, log: Callable[[str, str], None], limits: AlertLimits | None = None
+) -> Counter[str]:
+    """Email each site admin and post to Slack, each once; return the counts (sent, failed...).
+    With ``limits``, raises ``JobStop`` when they stop it."""
     from notifications.channels import slack_escape
     from notifications.delivery import SLACK_RECIPIENT, Notice, Outbox
     from notifications.email import render_email
 
-    sender = AlertSender(alert.job_name, alert.run, log)
+    sender = AlertSender(alert.job_name, alert.run, log, limits)
     admins = [address for _, address in settings.ADMINS]
     if not admins and not settings.SLACK_WEBHOOK_URL:
         log("warning", f"No ADMIN_EMAILS or SLACK_WEBHOOK_URL: nobody to tell that {alert.headline}")
@@ -166,13 +193,22 @@ def alert_after_failed_run(job: BaseCronJobCommand) -> None:
     alert = failure_streak_alert(job.job_name, settings.CRONJOB_ALERT_AFTER_FAILURES)
     if alert is None:
         return
-    counts = send_alert(alert, job.log)
+    limits = AlertLimits()
+    try:
+        with limits.signals():
+            counts = send_alert(alert, job.log, limits)
+    except JobStop as stop:
+        job.log_warning(
+            f"The alert about {alert.headline} stopped ({stop}); "
+            "cron_status --check --notify sends what is left"
+        )
+        return
     if counts["failed"]:
         job.log_warning(f"{counts['failed']} alert(s) about {alert.headline} could not be sent")
 
 
 def problem_alerts(status: JobStatus, threshold: int) -> list[Alert]:
-    """One alert per problem of ``status``: overdue, failing, slow."""
+    """One alert per problem of ``status``: overdue, failing, notices in doubt, slow."""
     alerts = []
     name = status.job_name
     if status.overdue is not None:
@@ -195,6 +231,8 @@ def problem_alerts(status: JobStatus, threshold: int) -> list[Alert]:
         alert = failure_streak_alert(name, threshold)
         if alert is not None:
             alerts.append(alert)
+    if status.newest_in_doubt is not None:
+        alerts.append(in_doubt_alert(status, *status.newest_in_doubt))
     if status.slow:
         running_slow = health.is_slow(status.running_for, status.deadline)
         run = status.last_run if running_slow else status.last_finished
@@ -212,13 +250,29 @@ def problem_alerts(status: JobStatus, threshold: int) -> list[Alert]:
     return alerts
 
 
+def in_doubt_alert(status: JobStatus, newest_id: int, newest_at: datetime.datetime) -> Alert:
+    name = status.job_name
+    return Alert(
+        job_name=name,
+        kind=f"in_doubt:{newest_id}",
+        day=club_date(newest_at),
+        headline=f"{name} has {status.in_doubt} notice(s) in doubt",
+        details=[
+            "Their provider (the SMTP server, Twilio, Slack) may have taken them without answering: "
+            "they are not sent again by themselves.",
+            "Check with the recipients, then resolve them in the admin (Deliveries, status in doubt), "
+            f"or send them again with manage.py {name} --send-in-doubt.",
+        ],
+    )
+
+
 def notify_problems(statuses: list[JobStatus], threshold: int) -> list[str]:
     """Alert about every problem (``cron_status --check --notify``); return the log lines."""
     lines: list[str] = []
 
     def log(event: str, message: str) -> None:
         emoji = {"sent": "📧", "failed": "⚠️", "warning": "⚠️"}.get(event, "ℹ️")
-        lines.append(f"{emoji} {message}")
+        lines.append(f"{emoji} {redact(message)}")  # like a job's log: no address in full
 
     for status in statuses:
         for alert in problem_alerts(status, threshold):

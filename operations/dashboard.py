@@ -90,6 +90,8 @@ def badge(status: JobStatus) -> tuple[str, str]:
         return "bad", f"failing ×{status.consecutive_failures}"
     if status.overdue is not None:
         return "bad", "overdue"
+    if status.in_doubt:
+        return "bad", f"{status.in_doubt} in doubt"
     if status.slow:
         return "warn", "slow"
     if status.running_for is not None:

@@ -104,6 +104,9 @@ class CronJobCollector:
         overdue = family("overdue", "1 when the latest due slot has no run that ran.")
         slow = family("slow", f"1 when the latest run took {settings.CRONJOB_SLOW_RATIO:g} of the deadline.")
         failing = family("failing", f"1 when consecutive_failures >= {threshold}.")
+        in_doubt = family(
+            "notices_in_doubt", "Its notices (and alerts) in doubt: the provider may have them; resolve them."
+        )
         lock_held = family("lock_held", "1 while a live lock is held (the job is running).")
         lock_age = family("lock_held_seconds", "How long the live lock has been held (0 without one).")
         for status in statuses:
@@ -125,12 +128,13 @@ class CronJobCollector:
             failures.add_metric(name, status.consecutive_failures)
             failing.add_metric(name, int(status.failing(threshold)))
             slow.add_metric(name, int(status.slow))
+            in_doubt.add_metric(name, status.in_doubt)
             running = status.running_for
             lock_held.add_metric(name, int(running is not None))
             lock_age.add_metric(name, running.total_seconds() if running is not None else 0)
         yield info
         yield from values.values()
-        yield from (failures, failing, overdue, slow, lock_held, lock_age)
+        yield from (failures, failing, overdue, slow, in_doubt, lock_held, lock_age)
 
 
 REGISTRY = CollectorRegistry(auto_describe=False)

@@ -1,4 +1,5 @@
-"""What operators ask of the run history: per job, the last run and who holds the lock.
+"""What operators ask of the run history: per job, the last run, who holds the lock, and the
+notices the ledger has in doubt.
 
 ``job_statuses()`` answers for every job with a fixed number of queries, whatever the size of
 the history: window functions pick each job's latest rows, aggregates the rest. The health
@@ -14,6 +15,7 @@ from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from notifications.models import Delivery
 from operations import health
 from utils.cli import format_age
 from utils.locking import HeldLock
@@ -28,6 +30,8 @@ FAILURES = (Status.FAILED, Status.TIMED_OUT)
 RAN = Q(status=Status.SUCCEEDED) | (Q(status=Status.SKIPPED) & ~Q(summary__has_key="held_by"))
 LOCK_HELD = Q(status=Status.SKIPPED, summary__has_key="held_by")
 FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.INTERRUPTED)
+# The ledger's job of the alerts sent on a job's behalf (operations.alerts.AlertSender).
+ALERTS_OF = "alerts:"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class JobStatus:
     next_run: datetime.datetime | None = None
     due_slot: datetime.datetime | None = None
     overdue: health.Overdue | None = None
+    in_doubt: int = 0  # its notices (and alerts) in doubt: an operator must check and resolve them
+    newest_in_doubt: tuple[int, datetime.datetime] | None = None  # id and time of its own newest one
 
     @property
     def timezone(self) -> str | None:
@@ -88,12 +94,14 @@ class JobStatus:
         return self.consecutive_failures >= threshold
 
     def problems(self, threshold: int) -> list[str]:
-        """Short words for what is wrong: overdue, failing, slow (empty when healthy)."""
+        """Short words for what is wrong: overdue, failing, in_doubt, slow (empty when healthy)."""
         found = []
         if self.overdue is not None:
             found.append("overdue")
         if self.failing(threshold):
             found.append("failing")
+        if self.in_doubt:
+            found.append("in_doubt")
         if self.slow:
             found.append("slow")
         return found
@@ -146,10 +154,35 @@ def failure_streaks(job_name: str | None = None) -> dict[str, Streak]:
     return {row["job_name"]: Streak(row["failures"], row["first_run_id"], row["first_at"]) for row in rows}
 
 
+@dataclass(frozen=True)
+class Doubts:
+    count: int = 0  # the job's ledger rows in doubt, those of its alerts included
+    # The newest of its own (not of its alerts, which would alert about themselves): id, time.
+    newest: tuple[int, datetime.datetime] | None = None
+
+
+def notices_in_doubt() -> dict[str, Doubts]:
+    """Per job: its ledger rows in doubt (one query)."""
+    doubts: dict[str, Doubts] = {}
+    rows = (
+        Delivery.objects.filter(status=Delivery.Status.IN_DOUBT)
+        .values("job_name")
+        .annotate(n=Count("pk"), newest=Max("pk"), newest_at=Max("created_at"))
+        .order_by()
+    )
+    for row in rows:
+        job = row["job_name"].removeprefix(ALERTS_OF)
+        known = doubts.get(job, Doubts())
+        own = row["job_name"] == job
+        newest = (row["newest"], row["newest_at"]) if own else known.newest
+        doubts[job] = Doubts(known.count + row["n"], newest)
+    return doubts
+
+
 def job_statuses(now: datetime.datetime | None = None) -> list[JobStatus]:
     """Registered jobs first (in name order), then any other job seen in the history.
 
-    Five queries, whatever the size of the history.
+    Six queries, whatever the size of the history.
     """
     now = now or timezone.now()
     commands = cron_commands()
@@ -159,7 +192,8 @@ def job_statuses(now: datetime.datetime | None = None) -> list[JobStatus]:
     times = run_times()
     streaks = failure_streaks()
     locks = CronJobLock.objects.held()
-    names = list(commands) + sorted((set(runs) | set(locks)) - set(commands))
+    doubts = notices_in_doubt()
+    names = list(commands) + sorted((set(runs) | set(locks) | set(doubts)) - set(commands))
     statuses = []
     for name in names:
         spec = specs.get(name)
@@ -183,6 +217,8 @@ def job_statuses(now: datetime.datetime | None = None) -> list[JobStatus]:
                 next_run=next_run,
                 due_slot=due_slot,
                 overdue=overdue,
+                in_doubt=doubts.get(name, Doubts()).count,
+                newest_in_doubt=doubts.get(name, Doubts()).newest,
             )
         )
     return statuses

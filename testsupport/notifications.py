@@ -6,16 +6,22 @@
 what it accepted, and answers the next requests from ``script`` first (e.g.
 ``server.script += [429, 500]``), then (Twilio) from ``script_for[number]``, then normally.
 ``hold()`` makes it wait before answering, so a test can kill the sender while a request is in
-the air. The fixtures at the end point Django's settings at them (a test module or conftest
-imports the ones it uses).
+the air. ``stall(n, seconds)`` accepts the next ``n`` messages (kept, as the service would) and
+answers each only ``seconds`` later (None: at ``release()``): a reply lost after the message was
+taken. ``drip_seconds`` sends every answer one byte at a time, that far apart, so no socket
+timeout of the client ever fires. The fixtures at the end point Django's settings at them (a
+test module or conftest imports the ones it uses).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import secrets
 import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,6 +63,11 @@ class LoopbackServer:
         self._release = threading.Event()
         self._release.set()
         self.held = threading.Event()
+        self.stalled = threading.Event()  # set when an accepted message's answer is being held
+        self._stall_next = 0
+        self._stall_seconds: float | None = None
+        self._unstall = threading.Event()
+        self.drip_seconds = 0.0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -90,24 +101,49 @@ class LoopbackServer:
 
     def release(self) -> None:
         self._release.set()
+        self._unstall.set()
+
+    def stall(self, count: int = 1, seconds: float | None = None) -> None:
+        """Accept the next ``count`` messages but answer each only after ``seconds`` (or release())."""
+        with self._lock:
+            self._stall_next, self._stall_seconds = count, seconds
+        self._unstall.clear()
+
+    def _wait_if_held(self, body: str) -> None:
+        if not self._release.is_set():
+            self.held.set()
+            self._release.wait(timeout=60)
 
     def _next_scripted(self) -> int | None:
         with self._lock:
             return self.script.pop(0) if self.script else None
 
     def _handle(self, handler: BaseHTTPRequestHandler, body: str) -> None:
-        if not self._release.is_set():
-            self.held.set()
-            self._release.wait(timeout=60)
+        self._wait_if_held(body)
         status, headers, payload = self.answer(handler, body)
         with self._lock:
             self.requests.append({"path": handler.path, "body": body, "status": status})
+            stall = self._stall_next > 0 and 200 <= status < 300
+            self._stall_next -= stall
+        if stall:
+            self.stalled.set()
+            self._unstall.wait(timeout=60 if self._stall_seconds is None else self._stall_seconds)
         data = payload.encode()
-        handler.send_response(status)
-        for name, value in {**headers, "Content-Length": str(len(data))}.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+        lines = [f"HTTP/1.0 {status} {handler.responses.get(status, ('Error',))[0]}"]
+        lines += [f"{name}: {value}" for name, value in {**headers, "Content-Length": str(len(data))}.items()]
+        response = ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+        with contextlib.suppress(OSError):  # the client gave up waiting
+            self._write(handler, response)
+
+    def _write(self, handler: BaseHTTPRequestHandler, response: bytes) -> None:
+        if not self.drip_seconds:
+            handler.wfile.write(response)
+            return
+        self.stalled.set()
+        for index in range(len(response)):
+            handler.wfile.write(response[index : index + 1])
+            handler.wfile.flush()
+            time.sleep(self.drip_seconds)
 
     def answer(self, handler: BaseHTTPRequestHandler, body: str) -> tuple[int, dict[str, str], str]:
         raise NotImplementedError
@@ -121,6 +157,42 @@ class FakeTwilio(LoopbackServer):
         self.messages: list[dict[str, str]] = []  # accepted: To, From, Body, Sid
         self.refuse_numbers: dict[str, int] = {}  # number -> Twilio error code (400), always
         self.script_for: dict[str, list[int]] = {}  # number -> statuses its next requests get
+        self._held_numbers: dict[str, threading.Event] = {}  # number -> set when released
+        self._waiting: Counter[str] = Counter()  # number -> requests that were held for it
+
+    def hold_number(self, number: str) -> None:
+        """Keep every request to ``number`` waiting, before it is answered, until release_number()."""
+        with self._lock:
+            self._held_numbers[number] = threading.Event()
+
+    def release_number(self, number: str) -> None:
+        with self._lock:
+            released = self._held_numbers.pop(number, None)
+        if released is not None:
+            released.set()
+
+    def held_count(self, number: str) -> int:
+        """How many requests to ``number`` were held (released ones included)."""
+        with self._lock:
+            return self._waiting[number]
+
+    def wait_held(self, number: str, count: int, timeout: float = 30) -> bool:
+        """Whether ``count`` requests to ``number`` have been held within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.held_count(number) < count:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def _wait_if_held(self, body: str) -> None:
+        super()._wait_if_held(body)
+        number = parse_qs(body).get("To", [""])[0]
+        with self._lock:
+            event = self._held_numbers.get(number)
+            self._waiting[number] += event is not None
+        if event is not None:
+            event.wait(timeout=60)
 
     def answer(self, handler: BaseHTTPRequestHandler, body: str) -> tuple[int, dict[str, str], str]:
         if handler.path != f"/2010-04-01/Accounts/{self.account_sid}/Messages.json":

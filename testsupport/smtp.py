@@ -3,8 +3,11 @@
 ``SMTPServer(refuse=[451])`` answers the first DATA commands with the given codes before
 accepting, to show retries. ``hold_after=n`` holds the (n+1)-th transaction at MAIL FROM until
 ``release()``: a sender killed there has not handed that message over. ``stall_data_after=n``
-holds it after the message body, before the final reply: the in-doubt window of SMTP, where a
-message may be delivered although its sender never heard so.
+accepts the (n+1)-th message and each after it, then holds the final reply: the in-doubt window
+of SMTP, where a message is delivered although its sender never heard so. ``stall_count`` limits
+that to so many messages, ``stall_seconds`` answers after that long instead of at ``release()``,
+and ``drip_seconds`` sends the held reply one byte at a time, that far apart (a server that
+never lets a socket timeout fire).
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
-        return await self.server._receive(envelope)
+        return await self.server._receive(smtp, envelope)
 
 
 class SMTPServer:
@@ -71,6 +74,9 @@ class SMTPServer:
         refuse: list[int] | None = None,
         hold_after: int | None = None,
         stall_data_after: int | None = None,
+        stall_count: int | None = None,
+        stall_seconds: float | None = None,
+        drip_seconds: float = 0.0,
     ) -> None:
         self.port = free_port()
         self.messages: list[ReceivedMessage] = []
@@ -79,6 +85,9 @@ class SMTPServer:
         self.reject_recipients: set[str] = set()
         self.hold_after = hold_after
         self.stall_data_after = stall_data_after
+        self.stall_count = stall_count
+        self.stall_seconds = stall_seconds
+        self.drip_seconds = drip_seconds
         self.holding = threading.Event()
         self._release = threading.Event()
         self._lock = threading.Lock()
@@ -95,20 +104,44 @@ class SMTPServer:
             while not self._release.is_set():
                 await asyncio.sleep(0.05)
 
-    async def _receive(self, envelope: Any) -> str:
+    async def _receive(self, smtp: Any, envelope: Any) -> str:
         with self._lock:
             if self.refuse:
                 return f"{self.refuse.pop(0)} Try again later"
         with self._lock:
-            stall = self.stall_data_after is not None and len(self.messages) >= self.stall_data_after
+            stall = self._stalls(len(self.messages))
             # Like a real MTA, the message is queued before the reply is sent: a sender that
             # dies waiting for the reply can't know the message is already on its way.
             message = email.message_from_bytes(envelope.content, policy=_RECEIVED)
             self.messages.append(message)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        reply = "250 Message accepted for delivery"
         if stall:
-            await self._hold_before(0)
-        return "250 Message accepted for delivery"
+            return await self._stall(smtp, reply)
+        return reply
+
+    def _stalls(self, number: int) -> bool:
+        """Whether the reply to message ``number`` (0 the first) is held."""
+        first = self.stall_data_after
+        if first is None or number < first:
+            return False
+        return self.stall_count is None or number < first + self.stall_count
+
+    async def _stall(self, smtp: Any, reply: str) -> str:
+        """Hold the reply (until release(), or stall_seconds), or drip it: the reply to return."""
+        import asyncio
+
+        self.holding.set()
+        if self.drip_seconds:
+            for char in reply[:-1]:
+                smtp._writer.write(char.encode())
+                await asyncio.sleep(self.drip_seconds)
+            return reply[-1]
+        if self.stall_seconds is not None:
+            await asyncio.sleep(self.stall_seconds)
+            return reply
+        await self._hold_before(0)
+        return reply
 
     def release(self) -> None:
         self._release.set()

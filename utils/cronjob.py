@@ -55,7 +55,8 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
     uses_storage: ClassVar[bool] = False
     # A slot missed (cluster down, controller late) may still start this long after its time.
     starting_deadline: ClassVar[datetime.timedelta] = datetime.timedelta(minutes=15)
-    # A job that sends notices gets --resend (send again what the ledger says was sent today).
+    # A job that sends notices gets --resend (send again what the ledger says was sent today)
+    # and --send-in-doubt (send again what the ledger says may or may not have gone out).
     sends_notices: ClassVar[bool] = False
     # A job that must not work on the club's closed days (the closure calendar) says so; the
     # day that counts is closure_day()'s. Such a run records a `skipped` run with the reason.
@@ -75,11 +76,13 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         self.dry_run = False
         self.force = False
         self.resend = False
+        self.send_in_doubt = False
         self._stop: JobStop | None = None
         self._in_job = False
         self._heartbeat: Heartbeat | None = None
         self._job_started: float | None = None
         self._failures: dict[str, str] = {}  # summary key -> what it counts, for the run's line
+        self._occurrence_day: datetime.date | None = None
 
     # --- Public names kept from the original system -----------------------------------------
     @cached_property
@@ -170,11 +173,16 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
 
     @property
     def occurrence_day(self) -> datetime.date:
-        """The club-local day this run is for: its scheduled slot's, else today."""
+        """The club-local day this run is for: its scheduled slot's, else the day it started.
+        Fixed as the run starts, so that what a job selects and what its ledger records agree
+        even when the run crosses midnight; jobs select with it rather than ``club_today()``."""
+        if self._occurrence_day is None:
+            self._occurrence_day = self._day_of_occurrence()
+        return self._occurrence_day
+
+    def _day_of_occurrence(self) -> datetime.date:
         scheduled = self.occurrence.scheduled_for
-        if scheduled is not None:
-            return club_date(scheduled)
-        return club_today()
+        return club_date(scheduled) if scheduled is not None else club_today()
 
     # --- Arguments -------------------------------------------------------------------------
     def command_label(self, subcommand: str) -> str:
@@ -208,6 +216,12 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
                 action="store_true",
                 help="Send again the notices this job already sent for this day.",
             )
+            parser.add_argument(
+                "--send-in-doubt",
+                action="store_true",
+                help="Send again this job's notices in doubt for this day (their provider may have "
+                "them: check first); an email keeps its Message-ID.",
+            )
         parser.add_argument(
             "--profile",
             action="store_true",
@@ -225,6 +239,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         self.dry_run = options["dry_run"]
         self.force = options["force"]
         self.resend = options.get("resend", False)
+        self.send_in_doubt = options.get("send_in_doubt", False)
         self.verbosity = options["verbosity"]
         self.logger = CronLogger(
             self.job_name,
@@ -239,6 +254,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         except ValueError as exc:
             self._fail(ExitCode.USAGE, f"bad occurrence: {exc}")
         self.logger.context["occurrence"] = self.occurrence.name
+        self._occurrence_day = self._day_of_occurrence()  # fixed now, for the whole run
         try:
             self.validate_options(options)
         except UsageError as exc:

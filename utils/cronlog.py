@@ -1,6 +1,7 @@
 """Log lines of the scheduled jobs: human lines with emoji, or one JSON object per line.
 
-Every line passes through ``redact()``: no password, token or full phone number reaches a log.
+Every line passes through ``redact()``: no password, token, full phone number or full email
+address reaches a log.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ _REDACTIONS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] 
     ),
     # +15405550123 -> +*******0123 (a phone number keeps only its last four digits)
     (re.compile(r"\+\d{4,11}(\d{4})\b"), lambda m: "+" + "*" * (len(m.group(0)) - 5) + m.group(1)),
+    # ann.pilot@example.org -> a***@example.org (an address keeps its first letter and its
+    # domain); not the user of a URL (scheme://user@host), which the rule above already handled
+    (re.compile(r"(?<![\w.%+'/-])([\w%+'-])[\w.%+'-]*@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})\b"), r"\1***@\2"),
 ]
 
 

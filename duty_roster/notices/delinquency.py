@@ -10,6 +10,7 @@ web server); a link to a pod's own folder, gone with the pod, is never sent."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -106,26 +107,32 @@ def report_kind(report: DelinquencyReport) -> str:
     return f"duty_delinquents:{report.rules.today:%Y-%m}"
 
 
+def report_month(report: DelinquencyReport) -> datetime.date:
+    """The ledger day: the first of the report's month, so that a rerun later in the month (the
+    2nd, after a partial failure on the 1st) sends only the copies not sent yet."""
+    return report.rules.today.replace(day=1)
+
+
 def send_report(job: SendingJob, report: DelinquencyReport) -> None:
     """The email to each recipient with an address, and the Slack post; the CSV saved first if
     any of them is still to go."""
-    kind = report_kind(report)
+    kind, month = report_kind(report), report_month(report)
     with Outbox(job) as outbox:
         recipients = outbox.with_email(report_recipients(), ": not sent the report")
         if not recipients:
             job.log_warning("No active board member or duty officer has an email address")
         listing = render_list(report)
-        attachment, csv_url = csv_for_readers(job, outbox, report, probes(kind, recipients))
+        attachment, csv_url = csv_for_readers(job, outbox, report, probes(kind, month, recipients))
         for member in recipients:
             email = delinquency_report_email(member, report, listing, csv_url, attachment)
-            outbox.deliver(Notice(kind, member_key(member.pk), member.full_name, email))
-        outbox.deliver(slack_notice(kind, delinquency_slack_text(report, csv_url)))
+            outbox.deliver(Notice(kind, member_key(member.pk), member.full_name, email, day=month))
+        outbox.deliver(slack_notice(kind, delinquency_slack_text(report, csv_url), day=month))
 
 
-def probes(kind: str, recipients: list[Member]) -> list[Notice]:
+def probes(kind: str, month: datetime.date, recipients: list[Member]) -> list[Notice]:
     """Notices routed like the real ones (which need the CSV's link), to ask the ledger."""
-    emails = [Notice(kind, member_key(m.pk), m.full_name, EmailMessage()) for m in recipients]
-    return [*emails, slack_notice(kind, "the report")]
+    emails = [Notice(kind, member_key(m.pk), m.full_name, EmailMessage(), day=month) for m in recipients]
+    return [*emails, slack_notice(kind, "the report", day=month)]
 
 
 def csv_for_readers(

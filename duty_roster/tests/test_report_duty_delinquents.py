@@ -337,8 +337,8 @@ def test_the_window_and_membership_use_the_clubs_today_not_utcs(
     assert "between 30 Nov 2025 and 30 Nov 2026" in text
     assert "Edge Flyer" in text and "Newish Member" not in text
     assert smtp_settings.subjects()[0].startswith("Skyline Soaring Club duty report November 2026")
-    assert {(d.day, d.kind) for d in Delivery.objects.all()} == {
-        (datetime.date(2026, 11, 30), "duty_delinquents:2026-11")
+    assert {(d.day, d.kind) for d in Delivery.objects.all()} == {  # keyed by the club's month
+        (datetime.date(2026, 11, 1), "duty_delinquents:2026-11")
     }
     (csv_path,) = stored_reports(media)
     assert csv_path.name.startswith("2026-11-30-")
@@ -444,6 +444,25 @@ def test_a_rerun_after_a_failed_send_sends_only_the_missing_copy(
     assert len(stored_reports(media)) == 2  # the retry links a fresh copy of the same list
 
 
+def test_a_rerun_on_the_second_after_a_partial_failure_on_the_first_sends_only_the_missing_copy(
+    smtp_settings: SMTPServer, slack_settings: FakeSlack, board: list[Member], media: Path
+) -> None:
+    """The ledger keys the report by its month, not by the day it ran."""
+    fly(member("Sam Slacker"))
+    smtp_settings.reject_recipients.add("dan.duty@example.org")
+    assert run_command(COMMAND).code == ExitCode.FAILED
+    smtp_settings.reject_recipients.clear()
+    with time_machine.travel(RUN_AT + datetime.timedelta(days=1), tick=False):
+        retry = run_command(COMMAND)
+    assert retry.code == 0, retry.err
+    assert "📧 sent 1, 2 already sent" in retry.out
+    assert smtp_settings.recipients() == ["bea.board@example.org", "dan.duty@example.org"]
+    assert len(slack_settings.posts) == 1
+    assert set(Delivery.objects.values_list("day", flat=True)) == {TODAY}
+    with time_machine.travel(RUN_AT + datetime.timedelta(days=31), tick=False):  # January's report
+        assert "📧 sent 3" in run_command(COMMAND).out
+
+
 def test_a_summary_with_the_csv_link_is_posted_to_slack_once(
     smtp_settings: SMTPServer, slack_settings: FakeSlack, board: list[Member], media: Path
 ) -> None:
@@ -468,7 +487,7 @@ def test_a_slack_post_still_missing_on_a_rerun_gets_the_csv_link(
     smtp_settings: SMTPServer, slack_settings: FakeSlack, board: list[Member], media: Path
 ) -> None:
     fly(member("Sam Slacker"))
-    slack_settings.script += [500] * 4
+    slack_settings.script += [503] * 4
     assert run_command(COMMAND).code == ExitCode.FAILED
     retry = run_command(COMMAND)
     assert retry.code == 0 and "📧 sent 1, 2 already sent" in retry.out

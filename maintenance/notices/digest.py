@@ -113,5 +113,5 @@ def send_digest(job: SendingJob, digest: MaintenanceDigest) -> None:
         for recipient in recipients:
             member = recipient.member
             email = emails.for_recipient(recipient)
-            outbox.deliver(Notice(KIND, member_key(member.pk), member.full_name, email))
-        outbox.deliver(slack_notice(KIND, maintenance_digest_slack_text(digest, found)))
+            outbox.deliver(Notice(KIND, member_key(member.pk), member.full_name, email, day=digest.week))
+        outbox.deliver(slack_notice(KIND, maintenance_digest_slack_text(digest, found), day=digest.week))

@@ -242,7 +242,8 @@ def test_today_is_the_clubs_not_utcs(smtp_settings: SMTPServer, team: list[Membe
     text = text_of(smtp_settings, "max.mechanic@example.org").replace("\r\n", "\n")
     assert "- N101G Schleicher ASK-21: Annual inspection\n  due 21 Nov 2026, today" in text
     assert "[OVERDUE]" not in text
-    assert {d.day for d in Delivery.objects.all()} == {datetime.date(2026, 11, 21)}
+    # Keyed by the club's week: the one that began on Sunday 15 Nov (UTC's would be the 22nd's).
+    assert {d.day for d in Delivery.objects.all()} == {datetime.date(2026, 11, 15)}
 
 
 def test_a_dry_run_sends_and_records_nothing(smtp_settings: SMTPServer, team: list[Member]) -> None:
@@ -356,3 +357,23 @@ def test_member_text_posted_to_slack_is_inert() -> None:
     text = maintenance_digest_slack_text(build_digest(datetime.date(2026, 11, 22), 30), "1 open issue")
     assert "<!channel>" not in text and "<https://" not in text
     assert "&lt;!channel&gt; see &lt;https://evil.example|the fix&gt; &amp; more" in text
+
+
+def test_a_rerun_later_in_the_week_sends_only_what_the_weeks_digest_has_not_sent(
+    smtp_settings: SMTPServer, team: list[Member]
+) -> None:
+    """The ledger keys the digest by its week (from Sunday, its day), not by the day it ran."""
+    issue(glider("N101G"), "Tail wheel worn", datetime.date(2026, 10, 1))
+    smtp_settings.reject_recipients.add("tina.tools@example.org")
+    assert run_command(COMMAND).code == ExitCode.FAILED  # Sunday: Tina's copy is refused
+    smtp_settings.reject_recipients.clear()
+    with time_machine.travel(RUN_AT + datetime.timedelta(days=1), tick=False):  # Monday
+        monday = run_command(COMMAND)
+    assert monday.code == 0, monday.err
+    assert "📧 sent 1, 1 already sent" in monday.out
+    assert smtp_settings.recipients() == ["max.mechanic@example.org", "tina.tools@example.org"]
+    with time_machine.travel(RUN_AT + datetime.timedelta(days=6), tick=False):  # Saturday
+        assert "📧 sent 0, 2 already sent" in run_command(COMMAND).out
+    assert set(Delivery.objects.values_list("day", flat=True)) == {TODAY}
+    with time_machine.travel(RUN_AT + datetime.timedelta(days=7), tick=False):  # the next Sunday
+        assert "📧 sent 2" in run_command(COMMAND).out

@@ -148,8 +148,8 @@ def test_a_long_sms_is_cut_to_two_segments(
 
 
 # --- SMS failures --------------------------------------------------------------------------
-@pytest.mark.parametrize("statuses", [[429], [500], [503], [429, 500, 503]])
-def test_twilio_rate_limits_and_server_errors_are_retried_without_duplicates(
+@pytest.mark.parametrize("statuses", [[429], [503], [429, 503, 503]])
+def test_twilio_rate_limits_and_unavailability_are_retried_without_duplicates(
     smtp_settings: SMTPServer, twilio_settings: FakeTwilio, kind: NoticeKind, ann: Member, statuses: list[int]
 ) -> None:
     twilio_settings.script += statuses
@@ -163,14 +163,34 @@ def test_twilio_rate_limits_and_server_errors_are_retried_without_duplicates(
     )
 
 
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_twilio_server_error_leaves_the_sms_in_doubt_and_it_is_never_retried(
+    smtp_settings: SMTPServer, twilio_settings: FakeTwilio, kind: NoticeKind, ann: Member, status: int
+) -> None:
+    """Any 5xx but 503 may come after Twilio created the message: only "try later" is retried."""
+    twilio_settings.script += [status]
+    result = run_command(BriefingJob())
+    assert result.code == ExitCode.FAILED
+    assert f"briefing by sms to Ann Pilot is in doubt: Twilio {status} error" in result.err
+    assert result.err.strip().splitlines()[-1].startswith("❌ [briefing_job] failed: 1 notice(s) in doubt")
+    assert [r["status"] for r in twilio_settings.requests] == [status] and rows("sms") == [("in_doubt", 1)]
+
+    again = run_command(BriefingJob())
+    assert again.code == ExitCode.FAILED and len(twilio_settings.requests) == 1
+    assert "1 notice(s) in doubt" in again.err
+    resent = run_command(BriefingJob(), "--send-in-doubt")
+    assert resent.code == 0, resent.err
+    assert len(twilio_settings.messages) == 1 and rows("sms") == [("sent", 2)]
+
+
 def test_twilio_errors_that_last_fail_the_notice_and_the_next_run_sends_it(
     smtp_settings: SMTPServer, twilio_settings: FakeTwilio, kind: NoticeKind, ann: Member
 ) -> None:
-    twilio_settings.script += [500] * 4
+    twilio_settings.script += [503] * 4
     result = run_command(BriefingJob())
     assert result.code == ExitCode.FAILED
     assert (
-        "❌ [briefing_job] Could not send briefing by sms to Ann Pilot: Twilio 500 error 20500" in result.err
+        "❌ [briefing_job] Could not send briefing by sms to Ann Pilot: Twilio 503 error 20503" in result.err
     )
     assert "(gave up after 4 attempts)" in result.err
     assert rows("sms") == [("failed", 4)] and not twilio_settings.messages
@@ -254,6 +274,18 @@ def test_an_smtp_5xx_is_permanent_and_not_retried(
     assert rows("email") == [("failed", 1)] and not smtp_settings.messages
 
 
+def test_an_address_in_an_error_is_masked_in_the_log_and_on_the_ledger(
+    smtp_settings: SMTPServer, fast_retries: None, ann: Member
+) -> None:
+    smtp_settings.reject_recipients.add(ann.email)
+    result = run_command(BriefingJob())
+    assert result.code == ExitCode.FAILED
+    masked = f"{ann.email[0]}***@{ann.email.partition('@')[2]}"
+    assert f"SMTP 550 for {masked}: 5.1.1 No such user here" in result.err
+    assert Delivery.objects.get(channel="email").error == f"SMTP 550 for {masked}: 5.1.1 No such user here"
+    assert ann.email not in result.out + result.err
+
+
 def test_an_smtp_server_that_refuses_connections_is_retried_then_failed(
     settings: Any, smtp_settings: SMTPServer, fast_retries: None, ann: Member
 ) -> None:
@@ -268,7 +300,7 @@ def test_retries_stay_inside_the_jobs_deadline(
 ) -> None:
     # A 4-second job keeps one second for itself: a back-off of 5 s can't fit, 1 s can.
     settings.NOTIFY_RETRY_BASE_SECONDS = settings.NOTIFY_RETRY_MAX_SECONDS = 10.0
-    twilio_settings.script += [500]
+    twilio_settings.script += [503]
     started = time.monotonic()
     result = run_command(HurriedBriefingJob())
     assert time.monotonic() - started < 3
@@ -277,14 +309,14 @@ def test_retries_stay_inside_the_jobs_deadline(
     assert rows("sms") == [("failed", 1)]
 
     settings.NOTIFY_RETRY_BASE_SECONDS = settings.NOTIFY_RETRY_MAX_SECONDS = 0.5
-    twilio_settings.script += [500]
+    twilio_settings.script += [503]
     result = run_command(HurriedBriefingJob())
     assert result.code == 0 and rows("sms") == [("sent", 3)]
 
 
 # --- Slack ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("statuses", [[429], [500], [429, 503]])
-def test_slack_rate_limits_and_server_errors_are_retried(
+@pytest.mark.parametrize("statuses", [[429], [503], [429, 503]])
+def test_slack_rate_limits_and_unavailability_are_retried(
     smtp_settings: SMTPServer, slack_settings: FakeSlack, ann: Member, statuses: list[int]
 ) -> None:
     slack_settings.script += statuses
@@ -308,10 +340,19 @@ def test_a_removed_webhook_is_permanent(
     assert len(slack_settings.requests) == 1 and rows("slack") == [("failed", 1)]
 
 
+def test_a_slack_server_error_leaves_the_post_in_doubt(
+    smtp_settings: SMTPServer, slack_settings: FakeSlack, ann: Member
+) -> None:
+    slack_settings.script.append(500)
+    result = run_command(BriefingJob())
+    assert result.code == ExitCode.FAILED and "1 notice(s) in doubt" in result.err
+    assert len(slack_settings.requests) == 1 and rows("slack") == [("in_doubt", 1)]
+
+
 def test_slack_errors_that_last_fail_and_the_webhook_path_stays_secret(
     settings: Any, smtp_settings: SMTPServer, slack_settings: FakeSlack, ann: Member
 ) -> None:
-    slack_settings.script += [500] * 4
+    slack_settings.script += [503] * 4
     result = run_command(BriefingJob())
     assert result.code == ExitCode.FAILED and "(gave up after 4 attempts)" in result.err
     settings.SLACK_WEBHOOK_URL = f"http://127.0.0.1:{free_port()}/services/T0/B0/secret"

@@ -103,13 +103,13 @@ def test_a_briefing_pod_killed_while_it_waits_to_retry_is_finished_by_the_next_p
     scratch_db: ScratchDatabase, processes: list[ManageProcess], smtp_server: SMTPServer, twilio: FakeTwilio
 ) -> None:
     seed(scratch_db)
-    twilio.script_for[BOB] = [500]  # Bob's SMS fails once; the pod waits 30 s to retry it
+    twilio.script_for[BOB] = [503]  # Bob's SMS: "try later" once; the pod waits 30 s to retry it
     slow = pod_env(
         scratch_db, smtp_server, twilio, NOTIFY_RETRY_BASE_SECONDS="60", NOTIFY_RETRY_MAX_SECONDS="60"
     )
     first = ManageProcess("send_duty_preop_emails", "--date", OPS_DAY, env=slow)
     processes.append(first)
-    first.wait_for_line(r"sms to Bob Bravo failed \(Twilio 500 error 20500: .*\); retrying in")
+    first.wait_for_line(r"sms to Bob Bravo failed \(Twilio 503 error 20503: .*\); retrying in")
     first.send(signal.SIGKILL)
     killed_at = time.monotonic()
     assert first.wait() == -signal.SIGKILL
@@ -136,7 +136,7 @@ def test_a_briefing_pod_killed_while_it_waits_to_retry_is_finished_by_the_next_p
         ("Ann", "email"): ("sent", 1),
         ("Ann", "sms"): ("sent", 1),
         ("Bob", "email"): ("sent", 1),
-        ("Bob", "sms"): ("sent", 2),  # the 500, then the retried pod's attempt
+        ("Bob", "sms"): ("sent", 2),  # the 503, then the retried pod's attempt
     }
     third = run_manage(
         "send_duty_preop_emails", "--date", OPS_DAY, env=pod_env(scratch_db, smtp_server, twilio)

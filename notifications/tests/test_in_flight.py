@@ -4,11 +4,11 @@ from its record."""
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from typing import Any
 
 import pytest
 import time_machine
-from django.utils import timezone
 
 from members.tests.factories import MemberFactory
 from notifications.delivery import Notice, Outbox, member_key
@@ -25,28 +25,43 @@ from utils.models import CronJobRun
 pytestmark = pytest.mark.django_db
 
 
-def alert_notice(address: str) -> Notice:
+def alert_notice(address: str, day: datetime.date) -> Notice:
+    """Like every alert (operations.alerts), on the day of the problem it is about."""
     email = render_email("notifications/email/test_greeting", [address], {"member": {"first_name": "Ada"}})
-    return Notice("failure_streak:1", address, address, email)
+    return Notice("failure_streak:1", address, address, email, day=day)
 
 
+CLUB = zoneinfo.ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    "started",
+    [
+        datetime.datetime(2026, 11, 20, 12, 0, tzinfo=CLUB),
+        # The stale takeover 15 minutes later lands on the next club day: still the same row.
+        datetime.datetime(2026, 11, 20, 23, 50, tzinfo=CLUB),
+    ],
+    ids=["noon", "23:50 club time"],
+)
 def test_a_pending_alert_is_not_taken_over_by_another_sender_until_it_is_stale(
-    smtp_settings: SMTPServer,
+    smtp_settings: SMTPServer, started: datetime.datetime
 ) -> None:
     logged: list[str] = []
-    first = AlertSender("notify_late_sprs", None, lambda event, message: logged.append(message))
-    claimed = Outbox(first).ledger.claim(alert_notice("admin@example.org"), "email")
-    assert claimed is not None  # the first sender is now sending it
-    second = AlertSender("notify_late_sprs", None, lambda event, message: logged.append(message))
-    outcome = Outbox(second).deliver(alert_notice("admin@example.org"))
-    assert outcome == {"email": Outbox.ALREADY_SENT} and smtp_settings.messages == []
-    assert second.summary["in_flight"] == 1
-    later = timezone.now() + datetime.timedelta(seconds=IN_FLIGHT_SECONDS + 1)
-    with time_machine.travel(later):
+    problem_day = started.date()
+    with time_machine.travel(started, tick=False) as clock:
+        first = AlertSender("notify_late_sprs", None, lambda event, message: logged.append(message))
+        claimed = Outbox(first).ledger.claim(alert_notice("admin@example.org", problem_day), "email")
+        assert claimed is not None  # the first sender is now sending it
+        second = AlertSender("notify_late_sprs", None, lambda event, message: logged.append(message))
+        outcome = Outbox(second).deliver(alert_notice("admin@example.org", problem_day))
+        assert outcome == {"email": Outbox.ALREADY_SENT} and smtp_settings.messages == []
+        assert second.summary["in_flight"] == 1
+        clock.shift(datetime.timedelta(seconds=IN_FLIGHT_SECONDS + 1))
         third = AlertSender("notify_late_sprs", None, lambda event, message: logged.append(message))
-        assert Outbox(third).deliver(alert_notice("admin@example.org")) == {"email": Outbox.SENT}
+        assert Outbox(third).deliver(alert_notice("admin@example.org", problem_day)) == {"email": Outbox.SENT}
     assert len(smtp_settings.messages) == 1
-    assert Delivery.objects.get().job_name == "alerts:notify_late_sprs"
+    delivery = Delivery.objects.get()
+    assert (delivery.job_name, delivery.day) == ("alerts:notify_late_sprs", problem_day)
 
 
 class SlowSendJob(BaseCronJobCommand):

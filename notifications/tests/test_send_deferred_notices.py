@@ -135,7 +135,7 @@ def test_a_deferred_sms_that_fails_is_tried_again_the_next_hour(
     smtp_settings: SMTPServer, twilio_settings: FakeTwilio, kind: NoticeKind, ann: Member
 ) -> None:
     at(EVENING, BriefingJob())
-    twilio_settings.script += [500] * 4
+    twilio_settings.script += [503] * 4
     failed = at(QUIET_ENDS + 5 * MINUTE, COMMAND)
     assert failed.code == ExitCode.FAILED and sms_rows()[0][1:] == ("failed", 4)
     later = at(QUIET_ENDS + 65 * MINUTE, COMMAND)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from typing import Any
 
 import pytest
@@ -135,7 +136,7 @@ def test_a_slack_that_answers_500_does_not_stop_the_email(
     assert fail().code == ExitCode.FAILED
     assert len(smtp_settings.messages) == 2
     slack = Delivery.objects.get(channel="slack")
-    assert slack.status == "failed" and "500" in slack.error
+    assert slack.status == "in_doubt" and "500" in slack.error  # a 5xx may come after Slack posted it
 
 
 def test_without_admins_or_slack_the_run_says_so(smtp_settings: SMTPServer) -> None:
@@ -166,6 +167,7 @@ def test_check_notify_reports_each_problem_once(
     body = smtp_settings.messages[0].get_body(("plain",)).get_content()
     assert "Schedule: 0 * * * * (Etc/UTC)" in body and "Last run that counted: 2026-11-23 04:00" in body
     assert "📧 Sent" in result.out
+    assert "to site admin o***@example.org" in result.out and "ops@example.org" not in result.out
     # Checked again a few minutes later: already told.
     again = check(late + datetime.timedelta(minutes=15))
     assert "ℹ️ Already told the admins: test_cronjob is overdue" in again.out
@@ -199,3 +201,25 @@ def test_check_notify_tells_about_a_slow_job_once(
         subjects
         == ["[Skyline Soaring Club] test_cronjob is slow: its last run took 0.9s of its 1s deadline"] * 2
     )
+
+
+def test_the_alert_of_a_failed_run_keeps_to_its_own_deadline(
+    smtp_settings: SMTPServer, admins: list[str], settings: Any, monkeypatch: Any
+) -> None:
+    """An SMTP server that keeps saying "try later" can't hold a failed run's end for long: the
+    alert's back-offs stop in time for its deadline, and it says what became of it."""
+    from operations import alert_limits
+
+    monkeypatch.setattr(alert_limits, "ALERT_DEADLINE", datetime.timedelta(seconds=2))
+    settings.NOTIFY_RETRY_ATTEMPTS = 50
+    settings.NOTIFY_RETRY_BASE_SECONDS = settings.NOTIFY_RETRY_MAX_SECONDS = 0.4
+    smtp_settings.refuse += [451] * 100
+    fail()
+    started = time.monotonic()
+    result = fail()
+    assert time.monotonic() - started < 2 + 1.5
+    assert result.code == ExitCode.FAILED
+    assert "2 alert(s) about test_cronjob failed 2 times in a row could not be sent" in result.out
+    assert smtp_settings.messages == []
+    errors = set(Delivery.objects.values_list("status", "error"))
+    assert errors == {("failed", "SMTP 451: Try again later (no time left to retry before the deadline)")}

@@ -21,9 +21,14 @@ from utils.cronlog import CronLogger, redact
         ("redis://:s3cret@cache:6379/0", "redis://:***@cache:6379/0"),
         ("Authorization: Bearer abcdefgh12345678", "Authorization: Bearer ***"),
         ("nothing secret in 2026-11-22 at 08:00", "nothing secret in 2026-11-22 at 08:00"),
+        ("SMTP 550 for ann.pilot@example.org: no such user", "SMTP 550 for a***@example.org: no such user"),
+        ("to site admin ops@mail.club.example.org.", "to site admin o***@mail.club.example.org."),
+        ("<Bob_O'Brien+m2s@example.co.uk>", "<B***@example.co.uk>"),
+        ("postgres://app@db.example.org:5432/m2s", "postgres://app@db.example.org:5432/m2s"),
+        ("version 1.2@3 or user@localhost", "version 1.2@3 or user@localhost"),
     ],
 )
-def test_redact_hides_passwords_tokens_and_phone_numbers(text: str, expected: str) -> None:
+def test_redact_hides_passwords_tokens_phone_numbers_and_email_addresses(text: str, expected: str) -> None:
     assert redact(text) == expected
 
 

@@ -11,7 +11,6 @@ from duty_roster.delinquency import RULE_HELP, DelinquencyRules, find_delinquent
 from duty_roster.notices.delinquency import send_report
 from notifications.delivery import log_summary
 from utils.cli import non_negative_int, positive_int
-from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand
 from utils.errors import UsageError
 
@@ -48,7 +47,7 @@ class Command(BaseCronJobCommand):
                 raise UsageError(f"--{option.replace('_', '-')} must be at most {MAX_MONTHS}")
 
     def execute_job(self, *args: Any, **options: Any) -> None:
-        rules = DelinquencyRules(club_today(), **{rule: options[rule] for rule in RULE_TYPES})
+        rules = DelinquencyRules(self.occurrence_day, **{rule: options[rule] for rule in RULE_TYPES})
         report = find_delinquents(rules)
         for line in findings(report, each=self.verbosity >= 2):
             self.log("findings", line)

@@ -10,7 +10,6 @@ from django.core.management.base import CommandParser
 from instructors.late_sprs import DEFAULT_LOOKBACK_DAYS, OVERDUE_AFTER_DAYS, describe, overdue_reports
 from instructors.notices.late_sprs import remind_instructors
 from notifications.delivery import log_summary
-from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
 from utils.errors import UsageError
 
@@ -45,6 +44,6 @@ class Command(BaseCronJobCommand):
             )
 
     def execute_job(self, *args: Any, **options: Any) -> None:
-        overdue = overdue_reports(club_today(), options["lookback_days"])
+        overdue = overdue_reports(self.occurrence_day, options["lookback_days"])
         remind_instructors(self, overdue)
         log_summary(self, describe(overdue))

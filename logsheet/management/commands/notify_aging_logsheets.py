@@ -10,7 +10,6 @@ from django.core.management.base import CommandParser
 from logsheet.aging import DEFAULT_AGING_DAYS, find_aging_logsheets
 from logsheet.notices.aging import remind_responsible
 from notifications.delivery import log_summary
-from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
 
 
@@ -35,7 +34,7 @@ class Command(BaseCronJobCommand):
         )
 
     def execute_job(self, *args: Any, **options: Any) -> None:
-        found = find_aging_logsheets(club_today(), options["days"])
+        found = find_aging_logsheets(self.occurrence_day, options["days"])
         remind_responsible(self, found, options["days"])
         log_summary(
             self, f"Found {len(found.logsheets)} aging logsheet(s) for {len(found.responsible)} member(s)"

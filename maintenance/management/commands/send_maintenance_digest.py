@@ -10,7 +10,6 @@ from django.core.management.base import CommandParser
 from maintenance.digest import DEFAULT_DEADLINE_DAYS, build_digest
 from maintenance.notices.digest import send_digest
 from notifications.delivery import log_summary
-from utils.clubtime import club_today
 from utils.cronjob import BaseCronJobCommand, positive_int
 from utils.errors import UsageError
 
@@ -43,7 +42,7 @@ class Command(BaseCronJobCommand):
             raise UsageError(f"--deadline-days must be at most {MAX_DEADLINE_DAYS}")
 
     def execute_job(self, *args: Any, **options: Any) -> None:
-        digest = build_digest(club_today(), options["deadline_days"])
+        digest = build_digest(self.occurrence_day, options["deadline_days"])
         if digest.is_empty:
             log_summary(self, f"Found {digest.describe()}: nothing to send")
             return

@@ -1,8 +1,9 @@
 """Operator command: per scheduled job, the last run, its result and duration, and the lock.
 
-``--check`` turns it into a dead-man's switch: exit 1 when a job is overdue or has failed
-``--failures`` times in a row, so it can run as a CronJob of its own and page someone;
-``--notify`` also emails the site admins about each problem, once (docs/monitoring.md).
+``--check`` turns it into a dead-man's switch: exit 1 when a job is overdue, has failed
+``--failures`` times in a row, or has notices in doubt, so it can run as a CronJob of its own
+and page someone; ``--notify`` also emails the site admins about each problem, once
+(docs/monitoring.md).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ BADGE = {
 class Command(BaseCommand):
     help = (
         "Show every scheduled job's schedule, next and last run, result, duration, lock holder, "
-        "consecutive failures and whether it is overdue; --check exits 1 when one needs attention."
+        "consecutive failures, notices in doubt and whether it is overdue; --check exits 1 when one "
+        "needs attention."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -42,8 +44,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--check",
             action="store_true",
-            help="Exit 1 when a job is overdue or has failed --failures times in a row (slow jobs "
-            "are listed as warnings).",
+            help="Exit 1 when a job is overdue, has failed --failures times in a row or has notices "
+            "in doubt (slow jobs are listed as warnings).",
         )
         parser.add_argument(
             "--failures",
@@ -82,7 +84,7 @@ class Command(BaseCommand):
     def report_problems(
         self, statuses: list[JobStatus], threshold: int, *, notify: bool, quiet: bool
     ) -> None:
-        failing = [s for s in statuses if s.overdue is not None or s.failing(threshold)]
+        failing = [s for s in statuses if s.overdue is not None or s.failing(threshold) or s.in_doubt]
         slow = [s for s in statuses if s.slow]
         if not quiet:
             self.stdout.write("")
@@ -117,6 +119,12 @@ def problem_lines(status: JobStatus, threshold: int) -> list[str]:
     if status.failing(threshold) and status.streak is not None:
         since = _club(status.streak.first_at)
         lines.append(f"❌ {name} failed {status.streak.failures} times in a row (since {since})")
+    if status.in_doubt:
+        lines.append(
+            f"❌ {name} has {status.in_doubt} notice(s) in doubt: the provider may have them. Check with "
+            "the recipients, then resolve them in the admin (Deliveries, status in doubt), or send them "
+            f"again with manage.py {name} --send-in-doubt"
+        )
     if status.slow:
         lines.append(f"⚠️ {name} is slow: {status.slowness()}")
     return lines
@@ -170,6 +178,7 @@ def as_dict(status: JobStatus, threshold: int = 2) -> dict[str, Any]:
         "consecutive_failures": status.consecutive_failures,
         "overdue": status.overdue is not None,
         "overdue_slot": _iso(status.overdue.slot) if status.overdue else None,
+        "notices_in_doubt": status.in_doubt,
         "slow": status.slow,
         "problems": status.problems(threshold),
         "lock": None
