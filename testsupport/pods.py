@@ -21,7 +21,8 @@ mount, PID (its command is PID 1), IPC and UTS namespaces (the pod's name as hos
 
 While a pod runs, the peak memory of all its processes together is sampled from /proc: the
 largest sum of their resident sets, and the sum of each process's own peak (VmHWM), which bounds
-it from above (``testsupport.pods_memory``). The test clock, when set, is libfaketime's offset
+it from above (``testsupport.pods_memory``). A pod's clock, when its caller says when the pod
+starts (a CronJob's pod at its slot, as the controller starts it), is libfaketime's offset
 (LD_PRELOAD): the one thing a pod gets that its manifest does not give it.
 """
 
@@ -139,13 +140,12 @@ class PodResult:
 
 @dataclass
 class Cluster:
-    """What the pods share: the image, the applied resources, the Secret's data, the clock."""
+    """What the pods share: the image, the applied resources, the Secret's data."""
 
     image: Image
     resources: list[dict[str, Any]]
     secret: dict[str, str]
     workspace: Path
-    clock_offset: int | None = None  # seconds added to this machine's clock in every pod
 
     def workload(self, name: str) -> Workload:
         from testsupport.pods_spec import workloads
@@ -156,28 +156,42 @@ class Cluster:
     def configmap(self, name: str) -> dict[str, str]:
         return configmaps(self.resources)[name]
 
-    def now(self) -> datetime.datetime:
-        return datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=self.clock_offset or 0)
+    def pod(
+        self, workload: Workload, command: list[str] | None = None, at: datetime.datetime | None = None
+    ) -> Pod:
+        return Pod(self, workload, command, at)
 
-    def pod(self, workload: Workload, command: list[str] | None = None) -> Pod:
-        return Pod(self, workload, command)
-
-    def run(self, workload: Workload, command: list[str] | None = None, timeout: float = 600) -> PodResult:
-        pod = self.pod(workload, command).start()
+    def run(
+        self,
+        workload: Workload,
+        command: list[str] | None = None,
+        at: datetime.datetime | None = None,
+        timeout: float = 600,
+    ) -> PodResult:
+        pod = self.pod(workload, command, at).start()
         return pod.wait(min(timeout, workload.deadline or timeout))
 
 
 class Pod:
-    def __init__(self, cluster: Cluster, workload: Workload, command: list[str] | None = None) -> None:
-        self.cluster, self.workload = cluster, workload
+    """One pod of a workload; ``command`` replaces its container's (as `kubectl exec` would run
+    another command in it); ``at`` is the pod's clock when it starts (default: this machine's)."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        workload: Workload,
+        command: list[str] | None = None,
+        at: datetime.datetime | None = None,
+    ) -> None:
+        self.cluster, self.workload, self.at = cluster, workload, at
         template = workload.template
         self.spec: dict[str, Any] = template["spec"]
         if self.spec.get("initContainers") or len(self.spec["containers"]) != 1:
             raise PodSpecError(f"{workload.name}: one container and no init containers are reproduced here")
         self.container: dict[str, Any] = dict(self.spec["containers"][0])
-        if command is not None:  # `kubectl exec`/`run` with another command in the same container
+        if command is not None:
             self.container = {**self.container, "command": command, "args": []}
-        self.meta: PodMeta = pod_meta(workload, cluster.now())
+        self.meta: PodMeta = pod_meta(workload, at or datetime.datetime.now(datetime.UTC))
         self.identity = identity(self.spec, self.container, cluster.image)
         self.folder = cluster.workspace / "pods" / self.meta.name
         self.own_network = workload.kind == "Deployment"
@@ -194,11 +208,12 @@ class Pod:
             self.container, self.cluster.image, self.meta, self.spec, configmaps(self.cluster.resources)
         )
         env.setdefault("HOME", home_of(self.cluster.image, self.identity.uid))
-        if self.cluster.clock_offset is not None:
+        if self.at is not None:
             [library] = glob.glob("/usr/lib/*/faketime/libfaketime.so.1")
+            offset = round((self.at - datetime.datetime.now(datetime.UTC)).total_seconds())
             # The monotonic clock is shifted too: with it left alone, libfaketime 0.9.10 makes
             # time.sleep() fail (EINVAL) in Python 3.11, which sleeps until a monotonic deadline.
-            env.update(LD_PRELOAD=library, FAKETIME=f"{self.cluster.clock_offset:+d}")
+            env.update(LD_PRELOAD=library, FAKETIME=f"{offset:+d}")
         return env
 
     def volume_binds(self) -> tuple[list[str], dict[str, tuple[Path, int | None]]]:
@@ -238,6 +253,7 @@ class Pod:
         image, who = self.cluster.image, self.identity
         groups = ["--groups", ",".join(map(str, who.groups))] if who.groups else ["--clear-groups"]
         env = self.environment()
+        self.argv = argv(self.container, image, env)
         return [
             *("setpriv", "--reuid", str(who.uid), "--regid", str(who.gid), *groups),
             *("--no-new-privs", "--inh-caps=-all"),
@@ -257,7 +273,7 @@ class Pod:
             *(arg for key, value in env.items() for arg in ("--setenv", key, value)),
             *("--chdir", self.container.get("workingDir", image.workdir)),
             *("--info-fd", str(info_fd)),
-            *argv(self.container, image, env),
+            *self.argv,
         ]
 
     def start(self) -> Pod:
@@ -306,7 +322,7 @@ class Pod:
         return PodResult(
             name=self.meta.name,
             job_name=self.meta.job_name,
-            argv=argv(self.container, self.cluster.image, self.environment()),
+            argv=self.argv,
             exit_code=code,
             stdout=(self.folder / "stdout").read_text(errors="replace"),
             stderr=(self.folder / "stderr").read_text(errors="replace"),

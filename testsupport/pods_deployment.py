@@ -16,19 +16,22 @@ import os
 import re
 import secrets
 import shutil
+import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from testsupport.databases import REPO, postgres_url
-from testsupport.pods import Cluster, PodResult
+from testsupport.pods import Cluster, Pod, PodResult
 from testsupport.pods_image import build_image
-from testsupport.pods_spec import manifests
+from testsupport.pods_spec import Workload, latest_slot, manifests
 from testsupport.smtp import ReceivedMessage, SMTPServer
 
 WORKSPACE = REPO / "build" / "pods"
 DEPLOYMENT_DOC = REPO / "docs" / "deployment.md"
 MIB = 2**20
+# A CronJob's pod starts a few seconds after its slot (the controller, the kubelet, Python).
+SLOT_TO_START = datetime.timedelta(seconds=20)
 
 
 def secret_keys_from_docs(doc: Path = DEPLOYMENT_DOC) -> list[str]:
@@ -72,13 +75,27 @@ class Deployment:
     cluster: Cluster
     smtp: SMTPServer
     database: str
+    # The pods' time: a CronJob's pod starts at its latest slot at or before it (as the CronJob
+    # controller would start it), every other pod at this time.
+    evening: datetime.datetime | None = None
     results: dict[str, PodResult] = field(default_factory=dict)
     mail: dict[str, list[ReceivedMessage]] = field(default_factory=dict)
+
+    def start_time(self, workload: Workload) -> datetime.datetime | None:
+        if self.evening is None or workload.kind != "CronJob":
+            return self.evening
+        spec = workload.manifest["spec"]
+        return latest_slot(spec["schedule"], spec.get("timeZone", "Etc/UTC"), self.evening) + SLOT_TO_START
+
+    def pod(self, workload: str, command: list[str] | None = None) -> Pod:
+        found = self.cluster.workload(workload)
+        return self.cluster.pod(found, command, at=self.start_time(found))
 
     def run(self, workload: str, command: list[str] | None = None, label: str | None = None) -> PodResult:
         """Run a workload's pod to its end (``command``: another command in its container)."""
         before = len(self.smtp.messages)
-        result = self.cluster.run(self.cluster.workload(workload), command)
+        found = self.cluster.workload(workload)
+        result = self.cluster.run(found, command, at=self.start_time(found))
         self.record(label or workload, result, self.smtp.messages[before:])
         return result
 
@@ -122,9 +139,16 @@ def image_lock() -> Iterator[None]:
         yield
 
 
+def evening_of(day: datetime.date, zone: str) -> datetime.datetime:
+    """23:59 on ``day`` in the club's zone: every daily slot before it falls on that day."""
+    local = datetime.datetime.combine(day, datetime.time(23, 59), tzinfo=zoneinfo.ZoneInfo(zone))
+    return local.astimezone(datetime.UTC)
+
+
 @contextlib.contextmanager
-def deployment(clock: datetime.datetime | None = None) -> Iterator[Deployment]:
-    """Everything a first deployment has, torn down afterwards; ``clock``: the pods' time now."""
+def deployment(day: datetime.date | None = None) -> Iterator[Deployment]:
+    """Everything a first deployment has, torn down afterwards; ``day``: the club's day the pods
+    live on (``evening_of`` it in the ConfigMap's CLUB_TIMEZONE), else this machine's clock."""
     for folder in (REPO / "build", WORKSPACE):
         folder.mkdir(exist_ok=True)
         folder.chmod(0o755)  # user 10001 goes through them to the pods' folders
@@ -134,13 +158,13 @@ def deployment(clock: datetime.datetime | None = None) -> Iterator[Deployment]:
     _admin(f'CREATE DATABASE "{database}"')
     smtp = SMTPServer().start()
     run_folder = WORKSPACE / f"run-{os.getpid()}"
-    offset = None
-    if clock is not None:
-        offset = round((clock - datetime.datetime.now(datetime.UTC)).total_seconds())
     try:
         secret = secret_values(secret_keys_from_docs(), database, smtp)
-        cluster = Cluster(image, manifests(REPO), secret, run_folder, clock_offset=offset)
-        state = Deployment(cluster, smtp, database)
+        cluster = Cluster(image, manifests(REPO), secret, run_folder)
+        evening = None
+        if day is not None:
+            evening = evening_of(day, cluster.configmap("manage2soar-config").get("CLUB_TIMEZONE", "UTC"))
+        state = Deployment(cluster, smtp, database, evening)
         yield state
         (WORKSPACE / "summary.md").write_text(state.summary())
     finally:
