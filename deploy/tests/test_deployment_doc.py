@@ -71,7 +71,8 @@ def test_the_secret_command_also_updates_an_existing_secret(doc: Path) -> None:
     )
     assert commands, doc.name
     for command in commands:
-        assert "--dry-run=client --output=yaml | kubectl apply --server-side -f -" in command, command
+        applied = "--dry-run=client --output=yaml | kubectl apply --server-side --force-conflicts -f -"
+        assert applied in command, command
         assert set(re.findall(r"--from-file=([\w.-]+)=", command)) >= set(SECRET_FILES), command
 
 
