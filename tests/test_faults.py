@@ -80,6 +80,7 @@ def env(db: ScratchDatabase, smtp: SMTPServer, media: Path, **extra: str) -> dic
         db.url,
         EMAIL_URL=smtp.url,
         CRONJOB_LEASE_SECONDS=str(LEASE),
+        DATABASE_LOCK_TIMEOUT="2s",  # shorter than the lease, as the settings demand
         MEDIA_ROOT=str(media),
         **extra,
     )
