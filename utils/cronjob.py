@@ -29,7 +29,7 @@ from utils.cronlog import CronLogger, first_line, redact
 from utils.errors import DATABASE_ERRORS, JobStop, LeaseLost, UsageError, classify_database_error
 from utils.exitcodes import CronJobExit, ExitCode
 from utils.heartbeat import Heartbeat
-from utils.identity import Occurrence, current_occurrence, pod_id
+from utils.identity import POD_ID_MAX_LENGTH, Occurrence, current_occurrence, pod_id
 from utils.locking import Lease
 from utils.models import CronJobLock, CronJobRun
 from utils.profiling import profiled
@@ -246,6 +246,11 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
             self.occurrence: Occurrence = current_occurrence(self.job_name, options["occurrence"])
         except ValueError as exc:
             self._fail(ExitCode.USAGE, f"bad occurrence: {exc}")
+        if len(self.pod_id) > POD_ID_MAX_LENGTH:
+            self._fail(
+                ExitCode.USAGE,
+                f"POD_NAME is {len(self.pod_id)} characters long, more than {POD_ID_MAX_LENGTH}",
+            )
         self.logger.context["occurrence"] = self.occurrence.name
         try:
             self.validate_options(options)
