@@ -246,6 +246,8 @@ def write_report(
         "",
         f"{processes} processes each run the real `test_cronjob` command for every round, all",
         "released at once by a barrier (`testsupport/race.py`); the database decides who runs.",
+        "All are the round's occurrence: the others wait for the winner's run (a retried pod of",
+        "the occurrence would), then find it succeeded and skip.",
         "",
         "| runs in a round | rounds |",
         "| --- | --- |",

@@ -35,7 +35,7 @@ from utils.models import CronJobLock, CronJobRun
 from utils.profiling import profiled
 from utils.runrecord import RunRecorder
 from utils.stopping import StopControl
-from utils.takeover import LockTaking
+from utils.takeover import LockTaking, already_succeeded
 
 # positive_int and iso_date are re-exported: commands take them from here with the base.
 __all__ = ["BaseCronJobCommand", "iso_date", "positive_int"]
@@ -288,13 +288,13 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
 
     def _run_locked(self, args: tuple[Any, ...], options: dict[str, Any]) -> None:
         try:
-            other = self._take_lock()
+            not_taken = self._take_lock()
         except DATABASE_ERRORS as exc:
             self._fail(*classify_database_error(exc))
         except JobStop as exc:  # a signal, or a live run of this occurrence: nothing recorded
             self._fail(int(exc.exit_code), str(exc))
-        if other is not None:
-            self._record_skip(f"{self.job_name} is already running on {other}", {"held_by": other})
+        if not_taken is not None:
+            self._record_skip(not_taken.reason, not_taken.summary)
             return
         try:
             status, code, message, duration = self._run_holding_lock(args, options)
@@ -310,8 +310,7 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
         try:
             if not self.force and self._occurrence_succeeded():
                 self._record_skip(
-                    f"{self.job_name} already succeeded for {self.occurrence.name} (--force runs it again)",
-                    {"already_done": True},
+                    already_succeeded(self.job_name, self.occurrence.name), {"already_done": True}
                 )
                 return CronJobRun.Status.SKIPPED, ExitCode.OK, "", 0.0
             closed = self._closure(options)

@@ -15,6 +15,7 @@ at once, as always. The Job's ``activeDeadlineSeconds`` leaves room for the wait
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
@@ -29,10 +30,31 @@ if TYPE_CHECKING:
 # Beyond one lease: the time to notice a lapsed lease and take it (polls, a statement's round
 # trip, a lock wait behind a unit of work the holder was committing).
 TAKEOVER_MARGIN_SECONDS = 5.0
-# Tries again after 50 ms, then twice as long each time, up to a second: a holder that finishes
-# quickly (a duplicate Job for the slot) is noticed at once, a dead one costs a query a second.
-_FIRST_POLL, _LONGEST_POLL = 0.05, 1.0
+# Tries again after 50 ms, then twice as long each time, up to a quarter of a second: a holder
+# that finishes (a duplicate Job for the slot) is noticed at once, and a dead one costs three
+# small queries per try for one lease.
+_FIRST_POLL, _LONGEST_POLL = 0.05, 0.25
 _SLEEP_SLICE = 0.25  # how often a waiting run looks for SIGTERM/SIGINT
+
+
+@dataclass(frozen=True)
+class NotTaken:
+    """Why a run skips without the lock: its line and its run's summary."""
+
+    reason: str
+    summary: dict[str, Any]
+
+    @classmethod
+    def held_by(cls, holder: str, job_name: str) -> NotTaken:
+        return cls(f"{job_name} is already running on {holder}", {"held_by": holder})
+
+    @classmethod
+    def done(cls, job_name: str, occurrence: str) -> NotTaken:
+        return cls(already_succeeded(job_name, occurrence), {"already_done": True})
+
+
+def already_succeeded(job_name: str, occurrence: str) -> str:
+    return f"{job_name} already succeeded for {occurrence} (--force runs it again)"
 
 
 def takeover_wait_seconds(lease_seconds: float) -> float:
@@ -46,18 +68,20 @@ class LockTaking:
 
     job_name: ClassVar[str]
     occurrence: Occurrence
+    force: bool
 
     if TYPE_CHECKING:  # provided by the command
 
         def acquire_lock(self) -> bool: ...
+        def _occurrence_succeeded(self) -> bool: ...
         def checkpoint(self) -> None: ...
         def log(self, event: str, message: str, **fields: Any) -> None: ...
 
-    def _take_lock(self) -> str | None:
+    def _take_lock(self) -> NotTaken | None:
         """Take the lock, waiting for a holder of this occurrence; None once this run holds it,
-        else the name of the holder of another occurrence (the run skips). Raises
-        ``OccurrenceStillRunning`` when a run of this occurrence stayed alive through the wait,
-        ``Interrupted`` on SIGTERM/SIGINT."""
+        else why it skips (a holder of another occurrence, or the occurrence finished while it
+        waited). Raises ``OccurrenceStillRunning`` when a run of this occurrence stayed alive
+        through the wait, ``Interrupted`` on SIGTERM/SIGINT."""
         started = time.monotonic()
         wait = takeover_wait_seconds(float(settings.CRONJOB_LEASE_SECONDS))
         poll, waited_for, unseen = _FIRST_POLL, None, 0
@@ -68,10 +92,12 @@ class LockTaking:
                 # inserted by a transaction that hangs (its occurrence unknown: skip as before).
                 unseen += 1
                 if unseen > 1:
-                    return "another pod"
+                    return NotTaken.held_by("another pod", self.job_name)
                 continue
             if holder.occurrence != self.occurrence.name:
-                return holder.holder
+                return NotTaken.held_by(holder.holder, self.job_name)
+            if not self.force and self._occurrence_succeeded():
+                return NotTaken.done(self.job_name, self.occurrence.name)  # no need for the lock
             if waited_for is None:
                 self._log_waiting(holder, wait)
             waited_for = holder
