@@ -314,7 +314,8 @@ def test_a_connection_left_closed_by_a_failed_alert_is_replaced_and_the_lock_rel
         )
         wait_for_ping(monitor, "/fail")
         killed = db.query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = %s AND datname = current_database()",  # this test's database only
             ("manage2soar:test_cronjob",),
         )
         assert killed and all(ok for (ok,) in killed)
