@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -49,6 +50,16 @@ class CronJobLockAdmin(admin.ModelAdmin[CronJobLock]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: CronJobLock | None = None) -> bool:
+        """Locks are released only through the release action (token, lease, confirmation):
+        the permission counts for the action, never for the generic delete of one lock."""
+        return obj is None and super().has_delete_permission(request)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would delete live locks, by row, unconfirmed
+        return actions
 
     @admin.action(
         description="Release the selected locks (only if their holders are dead)", permissions=["delete"]

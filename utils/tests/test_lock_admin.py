@@ -83,3 +83,12 @@ def test_a_live_lease_is_released_only_when_its_box_is_ticked(django_user_model:
 
     assert "Released 1 lock(s): notify_late_sprs" in release(client, live, live_confirmed=(live,))
     assert not CronJobLock.objects.exists()
+
+
+def test_the_generic_delete_cannot_bypass_the_release(admin_client: Client) -> None:
+    held = lock("notify_late_sprs", "pod-a")
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert "release_locks" in page and "delete_selected" not in page
+    assert admin_client.get(f"{CHANGELIST}{held.pk}/delete/").status_code == 403
+    admin_client.post(CHANGELIST, {"action": "delete_selected", "_selected_action": [held.pk], "post": "yes"})
+    assert CronJobLock.objects.get().token == held.token
