@@ -10,7 +10,9 @@ import datetime
 import math
 import re
 import sys
+import warnings
 import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -116,6 +118,21 @@ def time_zone(key: str, default: str) -> str:
     return name
 
 
+def url_setting(parse: Callable[..., dict[str, Any]], key: str, default: str) -> dict[str, Any]:
+    """A URL setting as django-environ reads it; one that can't be read is one line (without
+    the URL itself, which may hold a password)."""
+    try:
+        with warnings.catch_warnings(record=True) as unrecognised:  # its text may hold the password
+            warnings.simplefilter("always")
+            parsed = parse(key, default=default)
+    except (ValueError, KeyError) as exc:
+        why = str(exc) if isinstance(exc, ValueError) else "unknown scheme"
+        raise ImproperlyConfigured(f"{key} can't be read as a URL: {why}") from None
+    if unrecognised or not parsed:
+        raise ImproperlyConfigured(f"{key} can't be read as a URL: no scheme (e.g. postgres:// or smtp://)")
+    return parsed
+
+
 # PostgreSQL's own syntax for a duration setting: a number and a unit; a bare number is ms.
 _PG_DURATION = re.compile(r"(\d+(?:\.\d+)?)(us|ms|s|min|h|d)?")
 _PG_UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
@@ -212,7 +229,9 @@ SILENCED_SYSTEM_CHECKS: list[str] = []
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var")))
 if "DATABASE_URL" not in env.ENVIRON:
     DATA_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default needs nothing else
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'manage2soar.sqlite3'}")}
+DATABASES = {
+    "default": url_setting(env.db_url, "DATABASE_URL", f"sqlite:///{DATA_DIR / 'manage2soar.sqlite3'}")
+}
 _db = DATABASES["default"]
 _db.setdefault("OPTIONS", {})
 if _db["ENGINE"] == "django.db.backends.postgresql":
@@ -313,7 +332,7 @@ if GS_BUCKET_NAME:
 # --- Mail ---------------------------------------------------------------------------------
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587 (the password may come from
 # EMAIL_URL_FILE); the default prints mail to the console.
-globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+globals().update(url_setting(env.email_url, "EMAIL_URL", "consolemail://"))
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 15, minimum=1, maximum=3600)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Manage2Soar <noreply@example.org>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)

@@ -50,6 +50,18 @@ def one_line_exit_2(result: subprocess.CompletedProcess[str]) -> str:
         ("CHANNEL_TIMEOUT", "inf", "CHANNEL_TIMEOUT='inf' is not a number"),
         ("NOTIFY_RETRY_BASE_SECONDS", "x", "NOTIFY_RETRY_BASE_SECONDS='x' is not a number"),
         ("DEBUG", "maybe", "DEBUG='maybe' is not a yes/no value (1 or 0, true or false)"),
+        # The URL itself is never repeated: it may hold a password.
+        (
+            "DATABASE_URL",
+            "postgres://u:pw@h:99999/db",
+            "DATABASE_URL can't be read as a URL: Port out of range 0-65535",
+        ),
+        ("DATABASE_URL", "", "DATABASE_URL can't be read as a URL: no scheme (e.g. postgres:// or smtp://)"),
+        (
+            "EMAIL_URL",
+            "smtp://u:pw@h:abc",
+            "EMAIL_URL can't be read as a URL: Port could not be cast to integer value as 'abc'",
+        ),
     ],
 )
 def test_a_bad_setting_is_one_line_and_exit_2(database: str, variable: str, value: str, line: str) -> None:
