@@ -61,7 +61,7 @@ def seeded_count(what: str, output: str) -> int:
 
 def measure_scale(database: ScratchDatabase, scale: int, smtp: SMTPServer, media: Path) -> ScaleFigures:
     env = manage_env(database.url, EMAIL_URL=smtp.url, MEDIA_ROOT=str(media), CRONJOB_LOG_FORMAT="json")
-    seeded = run(manage("seed_demo", "--reset", "--scale", str(scale)), env)
+    seeded = run(manage("seed_demo", "--reset", "--confirm-reset", "--scale", str(scale)), env)
     if seeded.returncode != 0:
         raise RuntimeError(f"seed_demo failed: {seeded.stderr[-800:]}")
     members, flights = seeded_count("members", seeded.stdout), seeded_count("flights", seeded.stdout)
@@ -172,7 +172,7 @@ def write_report(
         "server on loopback through the delivery ledger.",
         "",
         "Reproduce one row: `DATABASE_URL=postgres://… .venv/bin/python manage.py seed_demo --reset "
-        "--scale N` then `.venv/bin/python manage.py JOB [--dry-run] --profile`.",
+        "--confirm-reset --scale N` then `.venv/bin/python manage.py JOB [--dry-run] --profile`.",
         "",
         "| scale | members | flights | seed | job | dry run | queries | peak "
         "| real run | queries | sent | peak |",
@@ -246,6 +246,8 @@ def write_report(
         "",
         f"{processes} processes each run the real `test_cronjob` command for every round, all",
         "released at once by a barrier (`testsupport/race.py`); the database decides who runs.",
+        "All are the round's occurrence: the others wait for the winner's run (a retried pod of",
+        "the occurrence would), then find it succeeded and skip.",
         "",
         "| runs in a round | rounds |",
         "| --- | --- |",

@@ -7,10 +7,14 @@ secrets as files); a trailing newline in such a file is ignored. See docs/config
 from __future__ import annotations
 
 import datetime
+import math
+import re
 import sys
+import warnings
 import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import django_stubs_ext
 import environ
@@ -56,6 +60,94 @@ def optional_secret(key: str) -> str:
     return env.str(key, default="").strip()
 
 
+# Typed values: a value that isn't one is a configuration error (one line, exit 2), never a
+# traceback; so is one outside the range that makes sense.
+_TRUE, _FALSE = ("1", "true", "yes", "on", "y", "ok"), ("0", "false", "no", "off", "n", "")
+
+
+def env_int(key: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int:
+    raw = env.str(key, default=str(default)).strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{key}={raw!r} is not a whole number") from None
+    return _in_range(key, value, minimum, maximum)
+
+
+def env_float(key: str, default: float, minimum: float | None = None, maximum: float | None = None) -> float:
+    raw = env.str(key, default=str(default)).strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ImproperlyConfigured(f"{key}={raw!r} is not a number")
+    return _in_range(key, value, minimum, maximum)
+
+
+_Number = TypeVar("_Number", int, float)
+
+
+def _in_range(key: str, value: _Number, minimum: float | None, maximum: float | None) -> _Number:
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{key}={_text(value)} must be at least {_text(minimum)}")
+    if maximum is not None and value > maximum:
+        raise ImproperlyConfigured(f"{key}={_text(value)} must be at most {_text(maximum)}")
+    return value
+
+
+def _text(number: float) -> str:
+    return str(number) if isinstance(number, int) else f"{number:g}"
+
+
+def env_bool(key: str, default: bool) -> bool:
+    raw = env.str(key, default="1" if default else "0").strip().lower()
+    if raw not in _TRUE + _FALSE:
+        raise ImproperlyConfigured(f"{key}={raw!r} is not a yes/no value (1 or 0, true or false)")
+    return raw in _TRUE
+
+
+def time_zone(key: str, default: str) -> str:
+    name = env.str(key, default=default)
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"{key}={name!r} is not an IANA time zone (e.g. America/New_York)"
+        ) from None
+    return name
+
+
+def url_setting(parse: Callable[..., dict[str, Any]], key: str, default: str) -> dict[str, Any]:
+    """A URL setting as django-environ reads it; one that can't be read is one line (without
+    the URL itself, which may hold a password)."""
+    try:
+        with warnings.catch_warnings(record=True) as unrecognised:  # its text may hold the password
+            warnings.simplefilter("always")
+            parsed = parse(key, default=default)
+    except (ValueError, KeyError) as exc:
+        why = str(exc) if isinstance(exc, ValueError) else "unknown scheme"
+        raise ImproperlyConfigured(f"{key} can't be read as a URL: {why}") from None
+    if unrecognised or not parsed:
+        raise ImproperlyConfigured(f"{key} can't be read as a URL: no scheme (e.g. postgres:// or smtp://)")
+    return parsed
+
+
+# PostgreSQL's own syntax for a duration setting: a number and a unit; a bare number is ms.
+_PG_DURATION = re.compile(r"(\d+(?:\.\d+)?)(us|ms|s|min|h|d)?")
+_PG_UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def pg_duration_seconds(key: str, value: str) -> float:
+    """Seconds of a PostgreSQL duration such as ``30s`` or ``500ms`` (a bare number is ms)."""
+    match = _PG_DURATION.fullmatch(value)
+    if not match:
+        raise ImproperlyConfigured(
+            f"{key}={value!r} is not a PostgreSQL duration (e.g. 30s or 500ms; a bare number is milliseconds)"
+        )
+    return float(match.group(1)) * _PG_UNIT_SECONDS[match.group(2) or "ms"]
+
+
 def _command_name(argv: list[str]) -> str:
     """What this process is: the management command it runs, else the web server."""
     if len(argv) > 1 and Path(argv[0]).name == "manage.py":
@@ -65,7 +157,7 @@ def _command_name(argv: list[str]) -> str:
 
 RUNNING_COMMAND = _command_name(sys.argv)
 
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
@@ -137,13 +229,17 @@ SILENCED_SYSTEM_CHECKS: list[str] = []
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var")))
 if "DATABASE_URL" not in env.ENVIRON:
     DATA_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default needs nothing else
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'manage2soar.sqlite3'}")}
+DATABASES = {
+    "default": url_setting(env.db_url, "DATABASE_URL", f"sqlite:///{DATA_DIR / 'manage2soar.sqlite3'}")
+}
 _db = DATABASES["default"]
 _db.setdefault("OPTIONS", {})
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # pg_stat_activity then shows which scheduled command holds a connection.
     _db["OPTIONS"].setdefault("application_name", f"manage2soar:{RUNNING_COMMAND}"[:63])
-    _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+    _db["OPTIONS"].setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1, maximum=600)
+    )
     # Keepalives both ways: a pod whose node vanished mid-transaction is noticed within about a
     # minute, and its transaction (with the lock row it holds) is ended, instead of hours later.
     # Until then, lock_timeout bounds how long anyone waits behind it (an acquire then says
@@ -152,10 +248,12 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["OPTIONS"].setdefault("keepalives_idle", 30)
     _db["OPTIONS"].setdefault("keepalives_interval", 10)
     _db["OPTIONS"].setdefault("keepalives_count", 3)
+    DATABASE_LOCK_TIMEOUT = env.str("DATABASE_LOCK_TIMEOUT", default="30s").strip()
+    DATABASE_LOCK_TIMEOUT_SECONDS = pg_duration_seconds("DATABASE_LOCK_TIMEOUT", DATABASE_LOCK_TIMEOUT)
     _db["OPTIONS"].setdefault(
         "options",
         "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3 "
-        f"-c lock_timeout={env.str('DATABASE_LOCK_TIMEOUT', default='30s')}",
+        f"-c lock_timeout={DATABASE_LOCK_TIMEOUT}",
     )
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes share the file: WAL lets readers and the writer work at once, and
@@ -173,7 +271,9 @@ elif _db["ENGINE"] == "django.db.backends.mysql":
     # is kept there by the job lock alone (jobs update it with update_or_create).
     SILENCED_SYSTEM_CHECKS.append("models.W036")
     _db["OPTIONS"].setdefault("charset", "utf8mb4")
-    _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+    _db["OPTIONS"].setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1, maximum=600)
+    )
     _db["OPTIONS"].setdefault("init_command", "SET time_zone = '+00:00'")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -185,13 +285,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Time ---------------------------------------------------------------------------------
-CLUB_TIMEZONE = env.str("CLUB_TIMEZONE", default="America/New_York")
-try:
-    zoneinfo.ZoneInfo(CLUB_TIMEZONE)
-except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-    raise ImproperlyConfigured(
-        f"CLUB_TIMEZONE={CLUB_TIMEZONE!r} is not an IANA time zone (e.g. America/New_York)"
-    ) from None
+CLUB_TIMEZONE = time_zone("CLUB_TIMEZONE", "America/New_York")
 USE_TZ = True
 TIME_ZONE = CLUB_TIMEZONE
 LANGUAGE_CODE = "en-us"
@@ -224,8 +318,11 @@ if GS_BUCKET_NAME:
             "location": env.str("GS_LOCATION", default=""),  # a folder inside the bucket
             # Unguessable names (members/uploads.py) are the access control by default: plain links
             # that don't expire. GS_QUERYSTRING_AUTH=1 signs them instead (GS_EXPIRATION seconds).
-            "querystring_auth": env.bool("GS_QUERYSTRING_AUTH", default=False),
-            "expiration": datetime.timedelta(seconds=env.int("GS_EXPIRATION", default=7 * 86400)),
+            "querystring_auth": env_bool("GS_QUERYSTRING_AUTH", default=False),
+            # Google signs a URL for at most 7 days.
+            "expiration": datetime.timedelta(
+                seconds=env_int("GS_EXPIRATION", 7 * 86400, minimum=1, maximum=7 * 86400)
+            ),
             "default_acl": env.str("GS_DEFAULT_ACL", default="") or None,
             "custom_endpoint": env.str("GS_CUSTOM_ENDPOINT", default="").rstrip("/") or None,
             "file_overwrite": False,
@@ -235,8 +332,8 @@ if GS_BUCKET_NAME:
 # --- Mail ---------------------------------------------------------------------------------
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587 (the password may come from
 # EMAIL_URL_FILE); the default prints mail to the console.
-globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
+globals().update(url_setting(env.email_url, "EMAIL_URL", "consolemail://"))
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 15, minimum=1, maximum=3600)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Manage2Soar <noreply@example.org>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ADMINS = [("Site admin", a) for a in env.list("ADMIN_EMAILS", default=[])]
@@ -270,57 +367,57 @@ TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="").rstrip("/")
 # Club-wide reports and job alerts (also used by operations.alerts).
 SLACK_WEBHOOK_URL = optional_secret("SLACK_WEBHOOK_URL")
-CHANNEL_TIMEOUT = env.float("CHANNEL_TIMEOUT", default=10.0)  # seconds for one Twilio or Slack request
+CHANNEL_TIMEOUT = env_float(
+    "CHANNEL_TIMEOUT", 10.0, minimum=0.1, maximum=3600
+)  # seconds for one Twilio or Slack request
 # No SMS between these local times of the member (their time zone, else the club's); blank: none.
 # Read, and a bad value refused, by notifications.quiet_hours when the notifications app starts.
 SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="21:00-08:00")
 # A deferred SMS not sent within this many hours of the end of quiet hours is dropped as stale.
-SMS_DEFERRED_MAX_AGE_HOURS = env.int("SMS_DEFERRED_MAX_AGE_HOURS", default=12)
+SMS_DEFERRED_MAX_AGE_HOURS = env_int("SMS_DEFERRED_MAX_AGE_HOURS", 12, minimum=0, maximum=24 * 366)
 # A temporary failure is retried up to NOTIFY_RETRY_ATTEMPTS attempts in all, after back-offs of
 # base * 2**n seconds (with jitter, at most NOTIFY_RETRY_MAX_SECONDS), within the job's deadline.
-NOTIFY_RETRY_ATTEMPTS = env.int("NOTIFY_RETRY_ATTEMPTS", default=4)
-NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=2.0)
-NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=60.0)
-if NOTIFY_RETRY_ATTEMPTS < 1:
-    raise ImproperlyConfigured(f"NOTIFY_RETRY_ATTEMPTS={NOTIFY_RETRY_ATTEMPTS} must be at least 1")
+NOTIFY_RETRY_ATTEMPTS = env_int("NOTIFY_RETRY_ATTEMPTS", 4, minimum=1, maximum=100)
+NOTIFY_RETRY_BASE_SECONDS = env_float("NOTIFY_RETRY_BASE_SECONDS", 2.0, minimum=0, maximum=3600)
+NOTIFY_RETRY_MAX_SECONDS = env_float("NOTIFY_RETRY_MAX_SECONDS", 60.0, minimum=0, maximum=86400)
 
 # --- Scheduled jobs -----------------------------------------------------------------------
-CRONJOB_LEASE_SECONDS = env.int("CRONJOB_LEASE_SECONDS", default=60)
-if CRONJOB_LEASE_SECONDS < 3:
+CRONJOB_LEASE_SECONDS = env_int("CRONJOB_LEASE_SECONDS", 60, minimum=3, maximum=3600)
+if _db["ENGINE"] == "django.db.backends.postgresql" and not (
+    0 < DATABASE_LOCK_TIMEOUT_SECONDS < CRONJOB_LEASE_SECONDS
+):
+    # A renewal may wait that long behind a row lock: the lease must outlast the wait (0 is
+    # PostgreSQL's "no limit").
     raise ImproperlyConfigured(
-        f"CRONJOB_LEASE_SECONDS={CRONJOB_LEASE_SECONDS} is too short (at least 3 seconds)"
+        f"CRONJOB_LEASE_SECONDS={CRONJOB_LEASE_SECONDS} must be longer than DATABASE_LOCK_TIMEOUT="
+        f"{DATABASE_LOCK_TIMEOUT}{' (no limit)' * (DATABASE_LOCK_TIMEOUT_SECONDS == 0)}, the longest a "
+        "renewal may wait for a row lock"
     )
 # The zone the CronJobs' schedules are evaluated in (render_cronjobs); a job may set its own.
-CRONJOB_TIMEZONE = env.str("CRONJOB_TIMEZONE", default="Etc/UTC")
+CRONJOB_TIMEZONE = time_zone("CRONJOB_TIMEZONE", "Etc/UTC")
 CRONJOB_LOG_FORMAT = env.str("CRONJOB_LOG_FORMAT", default="text")
 if CRONJOB_LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured(f"CRONJOB_LOG_FORMAT={CRONJOB_LOG_FORMAT!r} must be text or json")
 # After SIGTERM/SIGINT a job has this long to reach its next checkpoint before it is stopped
 # where it stands; Kubernetes sends SIGKILL 30 s after SIGTERM.
-CRONJOB_STOP_GRACE_SECONDS = env.float("CRONJOB_STOP_GRACE_SECONDS", default=10.0)
+CRONJOB_STOP_GRACE_SECONDS = env_float("CRONJOB_STOP_GRACE_SECONDS", 10.0, minimum=0, maximum=3600)
 # run_scheduler: after SIGTERM/SIGINT, how long it waits for its running jobs to stop.
-CRONJOB_SCHEDULER_GRACE_SECONDS = env.float("CRONJOB_SCHEDULER_GRACE_SECONDS", default=25.0)
+CRONJOB_SCHEDULER_GRACE_SECONDS = env_float("CRONJOB_SCHEDULER_GRACE_SECONDS", 25.0, minimum=0, maximum=3600)
 
 # --- Monitoring (docs/monitoring.md) ----------------------------------------------------------
 # A job that failed this many times in a row is reported (alert email, cron_status --check).
-CRONJOB_ALERT_AFTER_FAILURES = env.int("CRONJOB_ALERT_AFTER_FAILURES", default=2)
-if CRONJOB_ALERT_AFTER_FAILURES < 1:
-    raise ImproperlyConfigured(
-        f"CRONJOB_ALERT_AFTER_FAILURES={CRONJOB_ALERT_AFTER_FAILURES} must be at least 1"
-    )
+CRONJOB_ALERT_AFTER_FAILURES = env_int("CRONJOB_ALERT_AFTER_FAILURES", 2, minimum=1, maximum=1000)
 # A job is overdue when its last slot older than starting deadline + deadline + this has no run.
-CRONJOB_OVERDUE_GRACE_MINUTES = env.int("CRONJOB_OVERDUE_GRACE_MINUTES", default=10)
+CRONJOB_OVERDUE_GRACE_MINUTES = env_int("CRONJOB_OVERDUE_GRACE_MINUTES", 10, minimum=0, maximum=7 * 1440)
 # A run that took (or has been running for) this share of max_execution_time is "slow".
-CRONJOB_SLOW_RATIO = env.float("CRONJOB_SLOW_RATIO", default=0.8)
+CRONJOB_SLOW_RATIO = env_float("CRONJOB_SLOW_RATIO", 0.8, minimum=0.01, maximum=10)
 # Raw CronJobRun rows older than this are deleted once their day is rolled up.
-CRONJOB_RUN_RETENTION_DAYS = env.int("CRONJOB_RUN_RETENTION_DAYS", default=90)
-if CRONJOB_RUN_RETENTION_DAYS < 2:
-    raise ImproperlyConfigured(f"CRONJOB_RUN_RETENTION_DAYS={CRONJOB_RUN_RETENTION_DAYS} must be at least 2")
+CRONJOB_RUN_RETENTION_DAYS = env_int("CRONJOB_RUN_RETENTION_DAYS", 90, minimum=2, maximum=100 * 366)
 # Bearer token of /metrics; unset: the endpoint answers 404.
 METRICS_TOKEN = optional_secret("METRICS_TOKEN")
 # Optional monitors, all off unless set.
 CRONJOB_PING_URL_TEMPLATE = optional_secret("CRONJOB_PING_URL_TEMPLATE")  # e.g. https://hc-ping.com/KEY/{job}
-CRONJOB_MONITOR_TIMEOUT = env.float("CRONJOB_MONITOR_TIMEOUT", default=3.0)
+CRONJOB_MONITOR_TIMEOUT = env_float("CRONJOB_MONITOR_TIMEOUT", 3.0, minimum=0.1, maximum=600)
 SENTRY_DSN = optional_secret("SENTRY_DSN")
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
 
@@ -329,14 +426,14 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if env.bool("BEHIND_TLS_PROXY", default=False):
+if env_bool("BEHIND_TLS_PROXY", default=False):
     # TLS ends at the ingress. Probes reach the pod over plain HTTP, but they are answered by
     # HealthCheckMiddleware before the redirect to HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0, maximum=10 * 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
     # HSTS for subdomains and the preload list bind the club's whole domain, which hosts other
     # sites too: opt in with the variables above, not by default.
     SILENCED_SYSTEM_CHECKS += ["security.W005", "security.W021"]

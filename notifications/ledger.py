@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail.message import make_msgid
-from django.db import DatabaseError, connections
+from django.db import connections
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from notifications.models import Delivery
 from notifications.notice import EMAIL, Notice
 from utils.cronlog import redact
+from utils.errors import DATABASE_ERRORS
 
 if TYPE_CHECKING:
     from notifications.job import SendingJob
@@ -218,7 +219,7 @@ def record_sent(pk: int, message_id: str) -> None:
     values = {"status": Status.SENT, "error": "", "message_id": message_id}
     try:
         mark.update(sent_at=timezone.now(), **values)
-    except DatabaseError:
+    except DATABASE_ERRORS:  # InterfaceError too: a connection that broke earlier
         connections["default"].close()
         mark.update(sent_at=timezone.now(), **values)
         raise

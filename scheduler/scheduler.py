@@ -15,14 +15,13 @@ import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import DatabaseError
-
 from scheduler.children import Child, Launcher
 from scheduler.clock import Clock
 from scheduler.records import RunRecords
 from scheduler.slots import MISSED_COUNT_LIMIT, Due, due_slots, next_slot, occurrence_name
 from scheduler.text import age, describe, exit_meaning
 from utils.cronlog import CronLogger, first_line
+from utils.errors import DATABASE_ERRORS
 from utils.exitcodes import ExitCode
 from utils.models import CronJobRun
 from utils.registry import JobSpec
@@ -294,7 +293,7 @@ class Scheduler:
             return
         try:
             self.records.close_killed(run.spec.command, run.pod, statuses, status, error, code)
-        except DatabaseError as exc:
+        except DATABASE_ERRORS as exc:
             self._log(f"could not record {run.spec.command}'s run: {first_line(exc)}", event="warning")
 
     # --- Signals ---------------------------------------------------------------------------
@@ -320,7 +319,7 @@ class Scheduler:
             return {}
         try:
             return self.records.last_scheduled(spec.command for spec in self.specs)
-        except DatabaseError as exc:
+        except DATABASE_ERRORS as exc:
             self._log(f"could not read the run history ({first_line(exc)}): no catch-up", event="warning")
             return {}
 

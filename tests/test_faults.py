@@ -80,6 +80,7 @@ def env(db: ScratchDatabase, smtp: SMTPServer, media: Path, **extra: str) -> dic
         db.url,
         EMAIL_URL=smtp.url,
         CRONJOB_LEASE_SECONDS=str(LEASE),
+        DATABASE_LOCK_TIMEOUT="2s",  # shorter than the lease, as the settings demand
         MEDIA_ROOT=str(media),
         **extra,
     )
@@ -174,7 +175,8 @@ def test_the_database_connection_killed_mid_run_exits_75_and_the_next_run_comple
     job = start(processes, env(db, smtp, tmp_path))
     assert smtp.holding.wait(30)
     killed = db.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = %s AND datname = current_database()",  # this test's database only
         (f"manage2soar:{JOB}",),
     )
     assert killed and all(ok for (ok,) in killed)

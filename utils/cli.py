@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -50,8 +51,19 @@ class OneLineErrorsCommand(BaseCommand):
         raise CronJobExit(ExitCode.USAGE, message)
 
 
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """argparse type: a whole number of at least ``minimum``."""
+# The largest whole number an option takes unless it says otherwise: far beyond any count of
+# days, months or units a job needs, and small enough that no date or time arithmetic overflows
+# (100,000 days is 273 years).
+WHOLE_NUMBER_MAX = 100_000
+# The longest a number of seconds or a duration may be: a year.
+SECONDS_MAX = 366 * 86400.0
+# Dates an option accepts: any day a club's data or schedule can name, with room for the day
+# before and after (no date arithmetic overflows).
+DATE_MIN, DATE_MAX = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
+
+
+def whole_number(minimum: int, maximum: int = WHOLE_NUMBER_MAX) -> Callable[[str], int]:
+    """argparse type: a whole number from ``minimum`` to ``maximum``."""
 
     def parse(value: str) -> int:
         try:
@@ -60,6 +72,8 @@ def whole_number(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
         if number < minimum:
             raise argparse.ArgumentTypeError(f"{value!r} must be at least {minimum}")
+        if number > maximum:
+            raise argparse.ArgumentTypeError(f"{value!r} must be at most {maximum:,}")
         return number
 
     return parse
@@ -70,31 +84,41 @@ non_negative_int = whole_number(0)
 
 
 def seconds(value: str) -> float:
-    """argparse type: a number of seconds, not negative."""
+    """argparse type: a number of seconds, from 0 to a year."""
     try:
         number = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds")
     if number < 0:
         raise argparse.ArgumentTypeError(f"{value!r} must not be negative")
+    if number > SECONDS_MAX:
+        raise argparse.ArgumentTypeError(f"{value!r} is more than a year")
     return number
 
 
 def iso_date(value: str) -> datetime.date:
-    """argparse type: a date as YYYY-MM-DD."""
+    """argparse type: a date as YYYY-MM-DD, from 1900 to 2999."""
     try:
-        return datetime.date.fromisoformat(value)
+        date = datetime.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if not DATE_MIN <= date <= DATE_MAX:
+        raise argparse.ArgumentTypeError(f"{value!r} is out of range ({DATE_MIN} to {DATE_MAX})")
+    return date
 
 
 def duration(value: str) -> datetime.timedelta:
-    """argparse type: 90, 90s, 5m or 2h."""
+    """argparse type: 90, 90s, 5m or 2h; at most a year."""
     match = _DURATION.fullmatch(value.strip())
     if not match or float(match.group(1)) <= 0:
         raise argparse.ArgumentTypeError(f"{value!r} is not a duration (e.g. 5s, 10m, 2h)")
     unit = {"s": 1, "m": 60, "h": 3600}[match.group(2) or "s"]
-    return datetime.timedelta(seconds=float(match.group(1)) * unit)
+    total = float(match.group(1)) * unit
+    if total > SECONDS_MAX:
+        raise argparse.ArgumentTypeError(f"{value!r} is more than a year")
+    return datetime.timedelta(seconds=total)
 
 
 def format_age(delta: datetime.timedelta) -> str:

@@ -20,21 +20,22 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.management.base import CommandParser
-from django.db import DatabaseError, connections, transaction
+from django.db import connections, transaction
 
 from utils import signals
 from utils.cli import OneLineErrorsCommand, iso_date, positive_int
 from utils.clubtime import club_date, club_today
 from utils.cronlog import CronLogger, first_line, redact
-from utils.errors import JobStop, LeaseLost, UsageError, classify_database_error
+from utils.errors import DATABASE_ERRORS, JobStop, LeaseLost, UsageError, classify_database_error
 from utils.exitcodes import CronJobExit, ExitCode
 from utils.heartbeat import Heartbeat
-from utils.identity import Occurrence, current_occurrence, pod_id
+from utils.identity import POD_ID_MAX_LENGTH, Occurrence, current_occurrence, pod_id
 from utils.locking import Lease
 from utils.models import CronJobLock, CronJobRun
 from utils.profiling import profiled
 from utils.runrecord import RunRecorder
 from utils.stopping import StopControl
+from utils.takeover import LockTaking, already_succeeded
 
 # positive_int and iso_date are re-exported: commands take them from here with the base.
 __all__ = ["BaseCronJobCommand", "iso_date", "positive_int"]
@@ -42,7 +43,7 @@ __all__ = ["BaseCronJobCommand", "iso_date", "positive_int"]
 Outcome = tuple[str, int, str]  # (run status, exit code, one line)
 
 
-class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
+class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsCommand):
     job_name: ClassVar[str] = ""
     # Also a schedule fact; a run may set its own (test_cronjob's --max-seconds).
     max_execution_time: datetime.timedelta | None = None
@@ -81,6 +82,8 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         self._in_job = False
         self._heartbeat: Heartbeat | None = None
         self._job_started: float | None = None
+        self._lease_taken_at: float | None = None
+        self._unit_renewed_at: float | None = None
         self._failures: dict[str, str] = {}  # summary key -> what it counts, for the run's line
         self._occurrence_day: datetime.date | None = None
 
@@ -95,8 +98,13 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
 
     def acquire_lock(self) -> bool:
         """Take the job's lock (one conditional statement); False when another pod holds it."""
+        occurrence: Occurrence | None = getattr(self, "occurrence", None)
+        self._lease_taken_at = time.monotonic()
         self.lease = CronJobLock.objects.acquire(
-            self.job_name, self.pod_id, float(settings.CRONJOB_LEASE_SECONDS)
+            self.job_name,
+            self.pod_id,
+            float(settings.CRONJOB_LEASE_SECONDS),
+            occurrence=occurrence.name if occurrence else "",
         )
         return self.lease is not None
 
@@ -161,11 +169,14 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         lock row until commit, so nobody can take the lock over half-way through the unit.
         """
         self.checkpoint()
+        renewing = time.monotonic()
         with transaction.atomic():
             if self.lease is not None and not CronJobLock.objects.renew(self.lease):
                 self._request_stop(LeaseLost(self.job_name))
                 self.checkpoint()
             yield
+        if self.lease is not None and not transaction.get_connection().in_atomic_block:
+            self._unit_renewed_at = renewing  # committed: the lease lasts from here
 
     def closure_day(self, options: dict[str, Any]) -> datetime.date:
         """The club day whose closure stops this run: by default the run's own day."""
@@ -253,13 +264,18 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
             self.occurrence: Occurrence = current_occurrence(self.job_name, options["occurrence"])
         except ValueError as exc:
             self._fail(ExitCode.USAGE, f"bad occurrence: {exc}")
+        if len(self.pod_id) > POD_ID_MAX_LENGTH:
+            self._fail(
+                ExitCode.USAGE,
+                f"POD_NAME is {len(self.pod_id)} characters long, more than {POD_ID_MAX_LENGTH}",
+            )
         self.logger.context["occurrence"] = self.occurrence.name
         self._occurrence_day = self._day_of_occurrence()  # fixed now, for the whole run
         try:
             self.validate_options(options)
         except UsageError as exc:
             self._fail(ExitCode.USAGE, f"bad arguments: {exc}")
-        except DatabaseError as exc:
+        except DATABASE_ERRORS as exc:
             self._fail(*classify_database_error(exc))
         with self._stop_signals():
             if self.dry_run:
@@ -291,17 +307,13 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
 
     def _run_locked(self, args: tuple[Any, ...], options: dict[str, Any]) -> None:
         try:
-            acquired = self.acquire_lock()
-        except DatabaseError as exc:
+            not_taken = self._take_lock()
+        except DATABASE_ERRORS as exc:
             self._fail(*classify_database_error(exc))
-        if not acquired:
-            holder = (
-                CronJobLock.objects.filter(job_name=self.job_name).values_list("locked_by", flat=True).first()
-            )
-            self._record_skip(
-                f"{self.job_name} is already running on {holder or 'another pod'}",
-                {"held_by": holder},
-            )
+        except JobStop as exc:  # a signal, or a live run of this occurrence: nothing recorded
+            self._fail(int(exc.exit_code), str(exc))
+        if not_taken is not None:
+            self._record_skip(not_taken.reason, not_taken.summary)
             return
         try:
             status, code, message, duration = self._run_holding_lock(args, options)
@@ -317,8 +329,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
         try:
             if not self.force and self._occurrence_succeeded():
                 self._record_skip(
-                    f"{self.job_name} already succeeded for {self.occurrence.name} (--force runs it again)",
-                    {"already_done": True},
+                    already_succeeded(self.job_name, self.occurrence.name), {"already_done": True}
                 )
                 return CronJobRun.Status.SKIPPED, ExitCode.OK, "", 0.0
             closed = self._closure(options)
@@ -393,7 +404,7 @@ class BaseCronJobCommand(StopControl, RunRecorder, OneLineErrorsCommand):
             return CronJobRun.Status.FAILED, ExitCode.USAGE, f"bad arguments: {exc}"
         if self.verbosity >= 2:
             self.stderr.write(redact("".join(traceback.format_exception(exc))))
-        if isinstance(exc, DatabaseError):
+        if isinstance(exc, DATABASE_ERRORS):
             connections["default"].close()  # a broken connection is replaced on next use
             code, message = classify_database_error(exc)
             return CronJobRun.Status.FAILED, code, message

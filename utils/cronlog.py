@@ -25,6 +25,7 @@ EMOJI = {
     "info": "ℹ️",
     "stopping": "🛑",
     "profile": "⏱️",
+    "waiting": "⏳",
 }
 LEVEL = {"failed": "error", "warning": "warning", "stopping": "warning"}
 

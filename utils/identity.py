@@ -16,6 +16,10 @@ import secrets
 import socket
 from dataclasses import dataclass
 
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+OCCURRENCE_MAX_LENGTH = 200  # CronJobRun.occurrence and CronJobLock.occurrence
+POD_ID_MAX_LENGTH = 255  # CronJobLock.locked_by and CronJobRun.pod
+
 
 def pod_id() -> str:
     """The lock holder's name: the pod's, or host-pid-suffix outside Kubernetes."""
@@ -45,19 +49,42 @@ def _parse_utc(value: str) -> datetime.datetime:
     return parsed.astimezone(datetime.UTC)
 
 
+def _slot_of(k8s_job: str, minutes: str) -> datetime.datetime:
+    """The scheduled time a CronJob's Job name carries (minutes since the epoch)."""
+    try:
+        return EPOCH + datetime.timedelta(minutes=int(minutes))
+    except OverflowError:
+        raise ValueError(
+            f"JOB_NAME={k8s_job!r} ends in {minutes}, which is not a time (minutes since the epoch)"
+        ) from None
+
+
+def _checked(name: str, source: str) -> str:
+    if len(name) > OCCURRENCE_MAX_LENGTH:
+        raise ValueError(f"{source} is {len(name)} characters long, more than {OCCURRENCE_MAX_LENGTH}")
+    return name
+
+
 def current_occurrence(
     job_name: str, explicit: str | None = None, now: datetime.datetime | None = None
 ) -> Occurrence:
-    """This run's occurrence, from the option, the scheduler, Kubernetes, or a fresh manual id."""
+    """This run's occurrence, from the option, the scheduler, Kubernetes, or a fresh manual id.
+
+    ValueError (exit 2) for a name the run record can't hold or a slot that is no time."""
     scheduled_raw = os.environ.get("CRONJOB_SCHEDULED_FOR", "").strip()
-    name = explicit or os.environ.get("CRONJOB_OCCURRENCE", "").strip()
+    if explicit:
+        return Occurrence(
+            _checked(explicit, "--occurrence"), _parse_utc(scheduled_raw) if scheduled_raw else None
+        )
+    name = os.environ.get("CRONJOB_OCCURRENCE", "").strip()
     if name:
-        return Occurrence(name, _parse_utc(scheduled_raw) if scheduled_raw else None)
+        return Occurrence(
+            _checked(name, "CRONJOB_OCCURRENCE"), _parse_utc(scheduled_raw) if scheduled_raw else None
+        )
     k8s_job = os.environ.get("JOB_NAME", "").strip()
     if k8s_job:
         cronjob = job_name.replace("_", "-")
-        match = re.fullmatch(rf"{re.escape(cronjob)}-(\d{{7,}})", k8s_job)
-        scheduled = datetime.datetime.fromtimestamp(int(match.group(1)) * 60, datetime.UTC) if match else None
-        return Occurrence(k8s_job, scheduled)
+        match = re.fullmatch(rf"{re.escape(cronjob)}-(\d{{7,}})", _checked(k8s_job, "JOB_NAME"))
+        return Occurrence(k8s_job, _slot_of(k8s_job, match.group(1)) if match else None)
     now = now or datetime.datetime.now(datetime.UTC)
     return Occurrence(f"manual-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", None)

@@ -5,6 +5,12 @@ out, in the same statement, so two pods racing can never both win and no pod can
 lock. Lease times come from the database's clock, so a pod whose own clock runs ahead cannot
 see a live lease as expired. Every acquisition writes a new token; renewal and release match
 it, so a run that lost its lease can never extend or delete the next holder's row.
+
+The clock is read when the row is compared, not when the statement started: a statement that
+waited behind another transaction's row lock (up to ``DATABASE_LOCK_TIMEOUT``) must see the
+lease as it is at the end of that wait, or a renewal could revive a lease that ran out while it
+waited (PostgreSQL's ``CLOCK_TIMESTAMP()``, MySQL's ``SYSDATE(6)``; SQLite takes its database
+lock before the statement reads the clock).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from django.db import OperationalError, connections, models, router
 from django.db.models.functions import Now
 
 if TYPE_CHECKING:
-    from utils.models import CronJobLock  # noqa: F401 - named in the manager's base class
+    from utils.models import CronJobLock
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
@@ -33,16 +39,17 @@ class Lease:
     seconds: float
 
 
-# The database's clock, and that clock plus the lease, for each backend the settings accept.
+# The database's clock at the moment it is read, and that clock plus the lease, for each
+# backend the settings accept.
 _NOW = {
-    "postgresql": "STATEMENT_TIMESTAMP()",
+    "postgresql": "CLOCK_TIMESTAMP()",
     "sqlite": "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW')",
-    "mysql": "CURRENT_TIMESTAMP(6)",
+    "mysql": "SYSDATE(6)",
 }
 _NOW_PLUS = {
-    "postgresql": "STATEMENT_TIMESTAMP() + %s * INTERVAL '1 second'",
+    "postgresql": "CLOCK_TIMESTAMP() + %s * INTERVAL '1 second'",
     "sqlite": "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW', %s)",
-    "mysql": "CURRENT_TIMESTAMP(6) + INTERVAL %s MICROSECOND",
+    "mysql": "SYSDATE(6) + INTERVAL %s MICROSECOND",
 }
 
 
@@ -57,18 +64,28 @@ def _lease_param(vendor: str, seconds: float) -> str | int | float:
 def _acquire_sql(vendor: str, table: str) -> str:
     now, plus = _NOW[vendor], _NOW_PLUS[vendor]
     insert = (
-        f"INSERT INTO {table} (job_name, locked_by, token, locked_at, expires_at) "
-        f"VALUES (%s, %s, %s, {now}, {plus}) "
+        f"INSERT INTO {table} (job_name, locked_by, token, occurrence, locked_at, expires_at) "
+        f"VALUES (%s, %s, %s, %s, {now}, {plus}) "
     )
     if vendor == "mysql":
         # MySQL evaluates the assignments left to right, so expires_at must come last.
-        cols = ("locked_by", "token", "locked_at", "expires_at")
+        cols = ("locked_by", "token", "occurrence", "locked_at", "expires_at")
         sets = ", ".join(f"{c} = IF(expires_at <= {now}, VALUES({c}), {c})" for c in cols)
         return insert + f"ON DUPLICATE KEY UPDATE {sets}"
+    # The new lease starts when the row is taken (after any wait for its row lock), not when
+    # the statement started: the holder gets its whole lease.
     return insert + (
         "ON CONFLICT (job_name) DO UPDATE SET locked_by = excluded.locked_by, "
-        "token = excluded.token, locked_at = excluded.locked_at, "
-        f"expires_at = excluded.expires_at WHERE {table}.expires_at <= {now} RETURNING token"
+        "token = excluded.token, occurrence = excluded.occurrence, "
+        f"locked_at = {now}, expires_at = {plus} "
+        f"WHERE {table}.expires_at <= {now} RETURNING token"
+    )
+
+
+def _renew_sql(vendor: str, table: str) -> str:
+    return (
+        f"UPDATE {table} SET expires_at = {_NOW_PLUS[vendor]} "
+        f"WHERE job_name = %s AND token = %s AND expires_at > {_NOW[vendor]}"
     )
 
 
@@ -79,6 +96,7 @@ class HeldLock:
     token: str  # which acquisition: releasing by token never removes a later holder's lock
     age: datetime.timedelta
     expires_in: datetime.timedelta
+    occurrence: str = ""  # the holder's occurrence; "" for a row made by hand
 
     @property
     def expired(self) -> bool:
@@ -86,13 +104,16 @@ class HeldLock:
 
 
 class CronJobLockManager(models.Manager["CronJobLock"]):
-    def acquire(self, job_name: str, holder: str, seconds: float) -> Lease | None:
+    def acquire(self, job_name: str, holder: str, seconds: float, occurrence: str = "") -> Lease | None:
         """Take ``job_name``'s lock for ``seconds``; None when another holder's lease is live."""
         token = secrets.token_hex(16)
         alias = router.db_for_write(self.model)
         connection = connections[alias]
         vendor = connection.vendor
-        params: list[str | int | float] = [job_name, holder, token, _lease_param(vendor, seconds)]
+        lease = _lease_param(vendor, seconds)
+        params: list[str | int | float] = [job_name, holder, token, occurrence, lease]
+        if vendor != "mysql":
+            params.append(lease)  # the takeover's own expiry (see _acquire_sql)
         try:
             with connection.cursor() as cursor:
                 cursor.execute(_acquire_sql(vendor, self.model._meta.db_table), params)
@@ -114,13 +135,17 @@ class CronJobLockManager(models.Manager["CronJobLock"]):
         return Lease(job_name=job_name, holder=holder, token=token, seconds=seconds)
 
     def renew(self, lease: Lease) -> bool:
-        """Extend a live lease; False when it has run out or another holder has taken it."""
-        extended = Now() + datetime.timedelta(seconds=lease.seconds)
-        return bool(
-            self.filter(job_name=lease.job_name, token=lease.token, expires_at__gt=Now()).update(
-                expires_at=extended
-            )
-        )
+        """Extend a live lease; False when it has run out or another holder has taken it.
+
+        "Live" is judged when the row is reached: a renewal that queued behind another
+        transaction's row lock while the lease ran out reports it lost, never revives it.
+        """
+        connection = connections[router.db_for_write(self.model)]
+        sql = _renew_sql(connection.vendor, self.model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [_lease_param(connection.vendor, lease.seconds), lease.job_name, lease.token])
+            renewed: int = cursor.rowcount
+        return renewed == 1
 
     def release(self, lease: Lease) -> bool:
         """Delete the lock if this lease still owns it; never touches another holder's row."""
@@ -135,14 +160,22 @@ class CronJobLockManager(models.Manager["CronJobLock"]):
 
     def held(self) -> dict[str, HeldLock]:
         """Every lock row, with age and time left measured on the database's clock (one query)."""
-        rows = self.annotate(db_now=Now()).order_by("job_name")
-        return {
-            row.job_name: HeldLock(
+        return {lock.job_name: lock for lock in self._held(self.order_by("job_name"))}
+
+    def holder(self, job_name: str) -> HeldLock | None:
+        """``job_name``'s lock as it stands now (one query); None when nobody holds it."""
+        return next(iter(self._held(self.filter(job_name=job_name))), None)
+
+    @staticmethod
+    def _held(rows: models.QuerySet[CronJobLock]) -> list[HeldLock]:
+        return [
+            HeldLock(
                 job_name=row.job_name,
                 holder=row.locked_by,
                 token=row.token,
+                occurrence=row.occurrence,
                 age=row.db_now - row.locked_at,
                 expires_in=row.expires_at - row.db_now,
             )
-            for row in rows
-        }
+            for row in rows.annotate(db_now=Now())
+        ]

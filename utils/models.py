@@ -16,12 +16,26 @@ class CronJobLock(models.Model):
 
     The lease (``expires_at``) is short and renewed by a heartbeat; every acquisition writes a
     new ``token``, and renewal and release match it. All times are the database's clock.
+    ``occurrence`` tells a retried pod of the same occurrence (which waits for the holder) from
+    a run of another one (which skips). A row made by hand with only ``job_name``,
+    ``locked_by`` and ``expires_at`` (as the original system did) is valid: the other columns
+    have defaults, and its empty occurrence is never anyone's.
     """
 
     job_name = models.CharField(max_length=100, unique=True)
     locked_by = models.CharField(max_length=255, help_text="Pod name, or host-pid-suffix.")
-    token = models.CharField(max_length=32, help_text="New on every acquisition.")
-    locked_at = models.DateTimeField()
+    # Defaults in the schema too, for rows inserted by plain SQL.
+    token = models.CharField(
+        max_length=32, blank=True, default="", db_default="", help_text="New on every acquisition."
+    )
+    occurrence = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The holder's occurrence (Kubernetes Job or slot).",
+    )
+    locked_at = models.DateTimeField(default=timezone.now, db_default=Now())
     expires_at = models.DateTimeField()
 
     objects = CronJobLockManager()

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management import get_commands
 
 from utils.cronjob import BaseCronJobCommand
+from utils.takeover import takeover_wait_seconds
 
 # Kubernetes resources of each class of job: (requests, limits) as (memory, cpu).
 RESOURCE_CLASSES: dict[str, dict[str, dict[str, str]]] = {
@@ -34,7 +35,7 @@ class JobSpec:
     command: str  # the management command, e.g. notify_late_sprs
     schedule: str  # cron expression
     timezone: str  # IANA zone the schedule is evaluated in
-    deadline: datetime.timedelta  # max_execution_time = the Job's activeDeadlineSeconds
+    deadline: datetime.timedelta  # max_execution_time (the Job's activeDeadlineSeconds derives from it)
     starting_deadline: datetime.timedelta  # how late a missed slot may still start
     resource_class: str
     help: str
@@ -47,11 +48,14 @@ class JobSpec:
     @property
     def active_deadline(self) -> datetime.timedelta:
         """The Kubernetes Job's activeDeadlineSeconds: the deadline, plus the time the job's own
-        timer needs to stop it (CRONJOB_STOP_GRACE_SECONDS) and an allowance for the Job's clock
-        starting before the process does (scheduling, image pull, Python start-up). So the job's
-        own timer always fires first and the run is recorded ``timed_out``, not ``interrupted``."""
+        timer needs to stop it (CRONJOB_STOP_GRACE_SECONDS), an allowance for the Job's clock
+        starting before the process does (scheduling, image pull, Python start-up), and the wait
+        of a retried pod for the lease of the pod before it (one lease and a margin,
+        utils.takeover). So the job's own timer always fires first and the run is recorded
+        ``timed_out``, not ``interrupted``."""
         grace = datetime.timedelta(seconds=settings.CRONJOB_STOP_GRACE_SECONDS)
-        return self.deadline + grace + START_UP_ALLOWANCE
+        takeover = datetime.timedelta(seconds=takeover_wait_seconds(settings.CRONJOB_LEASE_SECONDS))
+        return self.deadline + grace + START_UP_ALLOWANCE + takeover
 
 
 @cache

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
-from django.db import DatabaseError, connections
+from django.db import connections
 from django.utils import timezone
 
 from utils import signals
 from utils.cronlog import first_line
-from utils.errors import classify_database_error
+from utils.errors import DATABASE_ERRORS, classify_database_error
 from utils.exitcodes import ExitCode
 from utils.models import CronJobRun
 
@@ -107,7 +107,7 @@ class RunRecorder:
         for attempt in (1, 2):
             try:
                 return func(*args, **kwargs)
-            except DatabaseError as exc:
+            except DATABASE_ERRORS as exc:
                 connections["default"].close()
                 if attempt == 2:
                     self.log_warning(f"Could not record the run: {classify_database_error(exc)[1]}")

@@ -1,4 +1,4 @@
-"""What stops a run early: SIGTERM/SIGINT, the deadline, a lost lease.
+"""What stops a run early: SIGTERM/SIGINT, the deadline, a lost lease, a heartbeat that can't renew.
 
 A stop is first a request: the job stops at its next ``checkpoint()``. If it hasn't after
 CRONJOB_STOP_GRACE_SECONDS, a SIGALRM raises the stop where the job stands (an open transaction
@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -17,8 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 
-from utils.errors import Interrupted, JobStop, LeaseLost, TimedOut, classify_database_error
-from utils.heartbeat import Heartbeat
+from utils.errors import Interrupted, JobStop, LeaseLost, LeaseUnrenewable, TimedOut, classify_database_error
+from utils.heartbeat import DatabaseFailure, Heartbeat
 from utils.locking import Lease
 
 
@@ -31,6 +32,8 @@ class StopControl:
     job_name: ClassVar[str]
     max_execution_time: datetime.timedelta | None
     lease: Lease | None
+    _lease_taken_at: float | None = None  # time.monotonic() before the lease was taken
+    _unit_renewed_at: float | None = None  # ... before the last committed unit of work renewed it
     _stop: JobStop | None = None
     _in_job: bool = False
     _no_hard_stop: bool = False
@@ -42,19 +45,37 @@ class StopControl:
 
     def checkpoint(self) -> None:
         """Stop here if SIGTERM/SIGINT arrived, the deadline passed, or the lease was lost."""
+        if self._stop is None:
+            self._check_lease_renewed()
         if self._stop is not None:
             raise self._stop
+
+    def _check_lease_renewed(self) -> None:
+        """A heartbeat stuck inside one statement can't say it failed: if neither it nor a unit
+        of work has renewed the lease for as long as the heartbeat allows itself, stop."""
+        heartbeat = self._heartbeat
+        if heartbeat is None:
+            return
+        renewed_at = max(heartbeat.renewed_at, self._unit_renewed_at or heartbeat.renewed_at)
+        unrenewed_for = time.monotonic() - renewed_at
+        if unrenewed_for >= heartbeat.give_up_after:
+            self._request_stop(LeaseUnrenewable(self.job_name, unrenewed_for, "its renewal has not returned"))
 
     def _start_heartbeat(self) -> None:
         assert self.lease is not None
         self._heartbeat = Heartbeat(
             self.lease,
             on_lost=lambda: self._request_stop(LeaseLost(self.job_name)),
-            on_error=lambda exc: self.log_warning(
-                f"Heartbeat could not renew the lease: {classify_database_error(exc)[1]}"
+            on_error=self._heartbeat_failed,
+            on_unrenewable=lambda seconds, exc: self._request_stop(
+                LeaseUnrenewable(self.job_name, seconds, classify_database_error(exc)[1])
             ),
+            renewed_at=self._lease_taken_at,
         )
         self._heartbeat.start()
+
+    def _heartbeat_failed(self, exc: DatabaseFailure) -> None:
+        self.log_warning(f"Heartbeat could not renew the lease: {classify_database_error(exc)[1]}")
 
     def _stop_heartbeat(self) -> None:
         if self._heartbeat is not None:

@@ -30,7 +30,9 @@ JOBS = (
 
 
 def seed(scale: int) -> None:
-    result = run_command("seed_demo", "--scale", str(scale), "--today", TODAY.isoformat(), "--reset")
+    result = run_command(
+        "seed_demo", "--scale", str(scale), "--today", TODAY.isoformat(), "--reset", "--confirm-reset"
+    )
     assert result.code == 0, result.err
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from typing import Any
 
 import pytest
 import time_machine
@@ -278,9 +279,9 @@ def key_facts() -> dict[str, object]:
 def test_the_same_seed_gives_the_same_club_and_another_seed_another() -> None:
     seed("--seed", "7")
     first = key_facts()
-    seed("--seed", "7", "--reset")
+    seed("--seed", "7", "--reset", "--confirm-reset")
     assert key_facts() == first
-    seed("--seed", "8", "--reset")
+    seed("--seed", "8", "--reset", "--confirm-reset")
     other = key_facts()
     assert other["members"] != first["members"] and other["flights"] != first["flights"]
 
@@ -288,7 +289,7 @@ def test_the_same_seed_gives_the_same_club_and_another_seed_another() -> None:
 def test_scale_2_doubles_everything_with_distinct_fields_aircraft_and_members() -> None:
     seed()
     scale_1 = set(Member.objects.values_list("username", flat=True))
-    seed("--scale", "2", "--reset")
+    seed("--scale", "2", "--reset", "--confirm-reset")
     assert Member.objects.count() == 2 * len(scale_1)
     assert scale_1 < set(Member.objects.values_list("username", flat=True))  # section 1 unchanged
     assert Airfield.objects.count() == 4 and Glider.objects.count() == 14 and Towplane.objects.count() == 4
@@ -320,6 +321,24 @@ def test_refuses_a_database_with_members_unless_reset() -> None:
     assert not Logsheet.objects.exists()
 
 
+def test_reset_with_debug_off_needs_its_confirmation_and_changes_nothing_without_it(settings: Any) -> None:
+    settings.DEBUG = False  # a production-like database
+    seed()
+    before = Member.objects.count()
+    result = run_command("seed_demo", "--today", TODAY.isoformat(), "--reset", "--seed", "2")
+    assert result.code == 2
+    [line] = result.err.strip().splitlines()
+    assert "--reset deletes every member" in line and "add --confirm-reset" in line
+    assert Member.objects.count() == before and len(duty_delinquents()) == 19
+    assert seed("--reset", "--confirm-reset", "--seed", "2")
+
+
+def test_reset_with_debug_on_needs_no_confirmation(settings: Any) -> None:
+    settings.DEBUG = True  # a development checkout (make demo)
+    seed()
+    assert seed("--reset", "--seed", "2")
+
+
 def test_reset_replaces_the_club_and_keeps_superusers() -> None:
     seed()
     admin = Member.objects.create_superuser("admin", "admin@example.org", "pw")
@@ -330,7 +349,7 @@ def test_reset_replaces_the_club_and_keeps_superusers() -> None:
     CronJobRun.objects.create(job_name="x", pod="pod")
     Notification.objects.create(user=Member.objects.exclude(pk=admin.pk).first(), message="hi")
     before = Member.objects.count()
-    seed("--reset", "--seed", "2")
+    seed("--reset", "--confirm-reset", "--seed", "2")
     assert Member.objects.count() == before and Member.objects.filter(username="admin").exists()
     assert not CronJobLock.objects.exists() and not CronJobRun.objects.exists()
     assert not Notification.objects.exists()

@@ -232,10 +232,12 @@ def test_the_cronjobs_follow_the_table() -> None:
         assert job["concurrencyPolicy"] == "Forbid"
         assert 10 <= job["startingDeadlineSeconds"] < 86400
         assert (job["successfulJobsHistoryLimit"], job["failedJobsHistoryLimit"]) == (3, 3)
-        # The deadline, the stop grace and a minute for the pod to start: the job's own timer fires first.
-        assert job_spec["activeDeadlineSeconds"] == minutes * 60 + settings.CRONJOB_STOP_GRACE_SECONDS + 60, (
-            name
-        )
+        # The deadline, the stop grace, a minute for the pod to start, and one lease plus 5 s for a
+        # retried pod to wait out the killed pod's lease: the job's own timer fires first.
+        takeover_wait = settings.CRONJOB_LEASE_SECONDS + 5
+        assert job_spec["activeDeadlineSeconds"] == (
+            minutes * 60 + settings.CRONJOB_STOP_GRACE_SECONDS + 60 + takeover_wait
+        ), name
         assert 1 <= job_spec["backoffLimit"] <= 3
         assert job_spec["podFailurePolicy"]["rules"] == [
             {"action": "FailJob", "onExitCodes": {"containerName": "job", "operator": "In", "values": [2]}},

@@ -68,6 +68,7 @@ def pod_env(db: ScratchDatabase, smtp: SMTPServer, twilio: FakeTwilio, **extra: 
     """A job pod's environment: mail and SMS on loopback; no quiet hours, whatever the hour."""
     env = {
         "CRONJOB_LEASE_SECONDS": str(LEASE),
+        "DATABASE_LOCK_TIMEOUT": "2s",  # shorter than the lease, as the settings demand
         "EMAIL_URL": smtp.url,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,

@@ -27,9 +27,16 @@ def test_the_admin_releases_selected_locks_after_confirmation(admin_client: Clie
     )
     assert "held by pod-a" in confirm.content.decode()
     assert CronJobLock.objects.exists()  # nothing happens before the confirmation
+    # The lease is live: its own box says the operator checked that its holder is dead.
     response = admin_client.post(
         "/admin/utils/cronjoblock/",
-        {"action": "release_locks", "_selected_action": [pk], "token": [lease.token], "confirmed": "yes"},
+        {
+            "action": "release_locks",
+            "_selected_action": [pk],
+            "token": [lease.token],
+            "release_live": [lease.token],
+            "confirmed": "yes",
+        },
         follow=True,
     )
     assert "Released 1 lock(s): notify_late_sprs" in response.content.decode()

@@ -392,3 +392,33 @@ def test_the_history_is_each_jobs_latest_scheduled_slot_by_anyone() -> None:
     run("other_job", at(2026, 6, 3))
     history = RunRecords().last_scheduled(["send_duty_preop_emails", "notify_late_sprs", "never_ran"])
     assert history == {"send_duty_preop_emails": at(2026, 6, 2, 6), "notify_late_sprs": at(2026, 5, 25, 10)}
+
+
+class ClosedConnectionRecords(FakeRecords):
+    """Records whose connection broke earlier: Django raises InterfaceError, not a DatabaseError."""
+
+    def last_scheduled(self, jobs: object) -> dict[str, datetime.datetime]:
+        from django.db import InterfaceError
+
+        raise InterfaceError("connection already closed")
+
+    def close_killed(self, *args: object) -> int:
+        from django.db import InterfaceError
+
+        raise InterfaceError("connection already closed")
+
+
+def test_a_closed_database_connection_is_a_warning_and_the_scheduler_goes_on() -> None:
+    clock = FakeClock(at(2026, 6, 1, 5, 59))
+    launcher = FakeLauncher(clock)
+    launcher.behave("test_cronjob", duration=3600, obeys_sigterm=True)
+    sched, out = scheduler(
+        clock, launcher, [spec("0 6 * * *", deadline=60)], records=ClosedConnectionRecords(), overrun_margin=5
+    )
+    sched.run(until=at(2026, 6, 1, 6, 5))
+    assert launcher.start_times() == [at(2026, 6, 1, 6)]
+    warnings = [line for line in lines(out) if "connection already closed" in line]
+    assert warnings == [
+        "⚠️ [scheduler] could not read the run history (connection already closed): no catch-up",
+        "⚠️ [scheduler] could not record test_cronjob's run: connection already closed",
+    ]

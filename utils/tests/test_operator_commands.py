@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -42,6 +43,25 @@ def test_release_needs_yes_and_changes_nothing_without_it() -> None:
     released = run_command("cron_locks", "--release", "notify_late_sprs", "--yes")
     assert released.code == 0 and "was held by pod-a" in released.out
     assert not CronJobLock.objects.exists()
+
+
+def test_release_shows_the_holder_and_the_lease_left_and_warns_about_a_live_one() -> None:
+    CronJobLock.objects.acquire("notify_late_sprs", "pod-a", 60)
+    CronJobLock.objects.acquire("expire_ad_hoc_days", "pod-b", 60)
+    CronJobLock.objects.filter(job_name="expire_ad_hoc_days").update(
+        expires_at=Now() - datetime.timedelta(minutes=3)
+    )
+    live = run_command("cron_locks", "--release", "notify_late_sprs")
+    assert live.code == ExitCode.USAGE
+    assert re.search(
+        r"\(held by pod-a for 0s, lease (59|60)s left\) without --yes: its holder may still", live.err
+    )
+    expired = run_command("cron_locks", "--release", "expire_ad_hoc_days", "--yes")
+    assert expired.code == 0
+    assert (
+        expired.out
+        == "🔓 Released expire_ad_hoc_days's lock (was held by pod-b for 0s, lease expired 3m ago)\n"
+    )
 
 
 def test_release_of_an_unknown_job_exits_2() -> None:

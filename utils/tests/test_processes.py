@@ -17,10 +17,14 @@ from utils.exitcodes import ExitCode
 pytestmark = pytest.mark.processes
 
 LEASE = 3  # seconds: the shortest lease the settings accept
+LOCK_WAIT = "2s"  # PostgreSQL's lock_timeout, shorter than the lease as the settings demand
 
 
 def start(processes: list[ManageProcess], db: ScratchDatabase, *args: str, **env: str) -> ManageProcess:
-    process = ManageProcess(*args, env=manage_env(db.url, CRONJOB_LEASE_SECONDS=str(LEASE), **env))
+    process = ManageProcess(
+        *args,
+        env=manage_env(db.url, CRONJOB_LEASE_SECONDS=str(LEASE), DATABASE_LOCK_TIMEOUT=LOCK_WAIT, **env),
+    )
     processes.append(process)
     return process
 

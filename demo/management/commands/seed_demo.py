@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
 from demo.club import MAX_SCALE, build_demo_club
@@ -36,13 +37,26 @@ class Command(OneLineErrorsCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help="Delete all club data first (members except superusers), in the same transaction.",
+            help="Delete all club data first (members except superusers), in the same transaction. "
+            "With DEBUG off it also needs --confirm-reset.",
+        )
+        parser.add_argument(
+            "--confirm-reset",
+            action="store_true",
+            help="Confirm --reset where DEBUG is off (a production-like database).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         scale = options["scale"]
         if scale > MAX_SCALE:
             raise CommandError(f"--scale {scale} is more than {MAX_SCALE}", returncode=ExitCode.USAGE)
+        if options["reset"] and not settings.DEBUG and not options["confirm_reset"]:
+            # A real club's database runs with DEBUG off: --reset there wipes the club.
+            raise CommandError(
+                "--reset deletes every member (but superusers), flight, logsheet and report, and DEBUG "
+                "is off: add --confirm-reset if this database really is a demo; nothing changed",
+                returncode=ExitCode.USAGE,
+            )
 
         def progress(done: int, total: int) -> None:
             if options["verbosity"] >= 2 and (done % 10 == 0 or done == total):

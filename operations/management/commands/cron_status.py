@@ -13,10 +13,10 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from operations.status import JobStatus, job_statuses
-from utils.cli import format_age
+from utils.cli import OneLineErrorsCommand, format_age
 from utils.clubtime import club_time_text
 from utils.cronjob import positive_int
 from utils.exitcodes import ExitCode
@@ -31,7 +31,7 @@ BADGE = {
 }
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsCommand):  # a bad option: one line, exit 2
     help = (
         "Show every scheduled job's schedule, next and last run, result, duration, lock holder, "
         "consecutive failures, notices in doubt and whether it is overdue; --check exits 1 when one "

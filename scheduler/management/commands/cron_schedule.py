@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.management.base import CommandParser
 
 from scheduler.dst import preview
-from utils.cli import OneLineErrorsCommand
-from utils.cronjob import iso_date, positive_int
+from utils.cli import OneLineErrorsCommand, whole_number
+from utils.cronjob import iso_date
 from utils.registry import JobSpec, job_specs
 
 
@@ -22,7 +22,9 @@ class Command(OneLineErrorsCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--next", type=positive_int, default=5, metavar="N", help="Runs per job (5).")
+        parser.add_argument(
+            "--next", type=whole_number(1, 1000), default=5, metavar="N", help="Runs per job (5)."
+        )
         parser.add_argument(
             "--from",
             dest="start",

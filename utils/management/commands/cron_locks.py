@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
-from utils.cli import format_age
+from utils.cli import OneLineErrorsCommand, format_age
 from utils.exitcodes import ExitCode
+from utils.locking import HeldLock
 from utils.models import CronJobLock
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsCommand):
     help = (
         "List the scheduled jobs' locks with holder and age; --release JOB --yes removes one "
         "(only when its holder is known to be dead); --cleanup removes expired ones."
@@ -39,18 +40,22 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"{'JOB':<28} {'HOLDER':<40} {'AGE':>7} {'LEASE':>9}")
         for lock in locks.values():
-            lease = "expired" if lock.expired else f"{format_age(lock.expires_in)} left"
+            lease = "expired" if lock.expired else f"{format_age(lock.expires_in)} left"  # fits the column
             self.stdout.write(f"{lock.job_name:<28} {lock.holder:<40} {format_age(lock.age):>7} {lease:>9}")
 
     def release(self, job_name: str, confirmed: bool) -> None:
         lock = CronJobLock.objects.held().get(job_name)
         if lock is None:
             raise CommandError(f"no lock is held for {job_name!r}", returncode=ExitCode.USAGE)
+        held = f"held by {lock.holder} for {format_age(lock.age)}, {lease_text(lock)}"
         if not confirmed:
+            caution = (
+                "its holder may still be running: release it only if you know it is dead"
+                if not lock.expired
+                else "the next run takes an expired lease over anyway"
+            )
             raise CommandError(
-                f"refusing to release {job_name}'s lock held by {lock.holder} for "
-                f"{format_age(lock.age)} without --yes (an expired lease is taken over by the "
-                "next run anyway)",
+                f"refusing to release {job_name}'s lock ({held}) without --yes: {caution}",
                 returncode=ExitCode.USAGE,
             )
         # By token: if the lease ran out meanwhile and another pod took the lock, its lock stays.
@@ -60,4 +65,10 @@ class Command(BaseCommand):
                 f"{job_name}'s lock changed hands meanwhile; nothing released (run cron_locks again)",
                 returncode=ExitCode.FAILED,
             )
-        self.stdout.write(f"🔓 Released {job_name}'s lock (was held by {lock.holder})")
+        self.stdout.write(f"🔓 Released {job_name}'s lock (was {held})")
+
+
+def lease_text(lock: HeldLock) -> str:
+    if lock.expired:
+        return f"lease expired {format_age(-lock.expires_in)} ago"
+    return f"lease {format_age(lock.expires_in)} left"
