@@ -87,6 +87,7 @@ def env(db: ScratchDatabase, smtp: SMTPServer, media: Path, **extra: str) -> dic
     values = {
         "EMAIL_URL": smtp.url,
         "CRONJOB_LEASE_SECONDS": str(LEASE),
+        "DATABASE_LOCK_TIMEOUT": "2s",  # shorter than the lease, as the settings demand
         "MEDIA_ROOT": str(media),
         "SMS_QUIET_HOURS": "",
         "NOTIFY_RETRY_BASE_SECONDS": "0.05",

@@ -221,9 +221,9 @@ class SlowSMTPServer(SMTPServer):
 
     delay = 0.4
 
-    async def _receive(self, envelope: Any) -> str:
+    async def _receive(self, smtp: Any, envelope: Any) -> str:
         await asyncio.sleep(self.delay)
-        return await super()._receive(envelope)
+        return await super()._receive(smtp, envelope)
 
 
 @pytest.fixture
