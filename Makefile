@@ -203,7 +203,7 @@ status:  ## CronJobs and recent Jobs, then the run history as the app sees it
 	$(K) get cronjobs,jobs --selector app.kubernetes.io/part-of=manage2soar
 	$(K) exec deployment/manage2soar-web -- python manage.py cron_status
 
-clean-jobs:  ## delete finished (succeeded) Jobs of the CronJobs
+clean-jobs:  ## delete the succeeded Jobs of the CronJobs (failed ones stay, for their logs)
 	$(K) delete jobs --selector app.kubernetes.io/component=cronjob --field-selector status.successful=1
 
 security-scan: export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
