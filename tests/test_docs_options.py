@@ -197,6 +197,6 @@ def test_the_reader_of_command_lines() -> None:
 
 def test_every_command_of_the_project_is_in_the_docs() -> None:
     text = "\n".join(path.read_text() for path in doc_files())
-    named = set(code_spans(text)) | {name for line in command_lines(text) for name, _ in invocations(line)}
+    named = {span for line in text.splitlines() for span in code_spans(line)} | {name for line in command_lines(text) for name, _ in invocations(line)}
     absent = [name for name in project_commands() if name not in named and f"manage.py {name}" not in text]
     assert not absent, f"commands no doc names (as `name` or `manage.py name`): {', '.join(absent)}"
