@@ -193,3 +193,35 @@ def test_the_code_reader_finds_the_settings_and_their_defaults() -> None:
     assert CODE["DATABASE_URL"].default is NO_DEFAULT  # computed from DATA_DIR
     assert CODE["SLACK_WEBHOOK_URL"].default == ""
     assert "ACTIVE_MEMBERSHIP_STATUSES" in CODE and "EMAIL_URL" in CODE
+
+
+def environment_reads_outside_the_settings() -> dict[str, str]:
+    """Variables read straight from ``os.environ`` (the identity of a run, the test servers)."""
+    found = {}
+    pattern = re.compile(r"""(?:environ\.get|getenv)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
+    for path in sorted(ROOT.rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith((".venv", "build/", "var/")) or "/tests/" in relative or relative.startswith("tests/"):
+            continue
+        for name in pattern.findall(path.read_text()):
+            found.setdefault(name, relative)
+    return found
+
+
+def test_every_variable_read_outside_the_settings_is_documented() -> None:
+    reads = environment_reads_outside_the_settings()
+    assert "POD_NAME" in reads and "TEST_POSTGRES_URL" in reads, "the reader no longer finds os.environ reads"
+    text = "\n".join(path.read_text() for path in doc_files())
+    missing = [f"{name} (read in {module})" for name, module in sorted(reads.items()) if f"`{name}" not in text]
+    assert not missing, "environment variables no doc names in backticks: " + ", ".join(missing)
+
+
+def test_the_readme_table_of_test_variables_has_the_code_defaults() -> None:
+    from testsupport import databases
+
+    table = next(t for t in tables(ROOT / "README.md") if t.header[:2] == ["test variable", "default"])
+    defaults = {row.cells[0]: code_spans(row.cells[1])[0] for row in table.rows}
+    test_db = re.search(r'environ\.get\("TEST_DB", "(\w+)"\)', (ROOT / "testsupport" / "plugin.py").read_text())
+    assert test_db and defaults["`TEST_DB`"] == test_db.group(1)
+    assert defaults["`TEST_POSTGRES_URL`"] == databases.DEFAULT_POSTGRES_URL
+    assert defaults["`TEST_MARIADB_URL`"] == databases.DEFAULT_MARIADB_URL
