@@ -33,7 +33,10 @@ def cron_of(when: str) -> str:
     if match := re.fullmatch(r"hourly at :(\d\d)", when):
         return f"{int(match.group(1))} * * * *"
     match = re.fullmatch(r"(daily|\w+days|1st of month) (\d\d):(\d\d)", when)
-    assert match, f"README's job table: {when!r} is none of: daily HH:MM, <weekday>s HH:MM, 1st of month HH:MM, hourly at :MM"
+    assert match, (
+        f"README's job table: {when!r} is none of: daily HH:MM, <weekday>s HH:MM, 1st of month HH:MM, "
+        "hourly at :MM"
+    )
     days, hour, minute = match.group(1), int(match.group(2)), int(match.group(3))
     if days == "daily":
         return f"{minute} {hour} * * *"
@@ -54,7 +57,9 @@ def test_the_readme_job_table_has_every_scheduled_job_with_its_schedule() -> Non
     rows = {}
     for row in table.rows:
         match = re.fullmatch(r"\[`(\w+)`\]\(docs/jobs/(\w+)\.md\)", row.cells[0])
-        assert match and match.group(1) == match.group(2), f"{row.place}: a job cell is [`job`](docs/jobs/job.md)"
+        assert match and match.group(1) == match.group(2), (
+            f"{row.place}: a job cell is [`job`](docs/jobs/job.md)"
+        )
         rows[match.group(1)] = row
     jobs = cron_commands()
     assert sorted(rows) == sorted(scheduled_jobs()), (
@@ -62,7 +67,9 @@ def test_the_readme_job_table_has_every_scheduled_job_with_its_schedule() -> Non
         f"rows that are no scheduled job: {sorted(set(rows) - set(scheduled_jobs()))}"
     )
     for name, row in rows.items():
-        assert cron_of(row.cells[1]) == jobs[name].schedule, f"{row.place}: {name} runs at `{jobs[name].schedule}`"
+        assert cron_of(row.cells[1]) == jobs[name].schedule, (
+            f"{row.place}: {name} runs at `{jobs[name].schedule}`"
+        )
         assert jobs[name].schedule_timezone in (None, "Etc/UTC", "UTC"), f"{row.place}: {name} is not on UTC"
 
 
@@ -107,11 +114,13 @@ def test_the_job_page_states_the_registry_s_facts(job: str) -> None:
     assert schedule == cls.schedule, f"{place}: schedule `{schedule}`, the class's is `{cls.schedule}`"
     minute, hour = cls.schedule.split()[:2]
     for stated_hour, stated_minute in re.findall(r"(\d\d):(\d\d) UTC", facts["schedule"]):
-        assert (minute, hour) in ((str(int(stated_minute)), str(int(stated_hour))), (str(int(stated_minute)), "*")), (
-            f"{place}: {stated_hour}:{stated_minute} UTC is not when `{cls.schedule}` runs"
-        )
+        assert (minute, hour) in (
+            (str(int(stated_minute)), str(int(stated_hour))),
+            (str(int(stated_minute)), "*"),
+        ), f"{place}: {stated_hour}:{stated_minute} UTC is not when `{cls.schedule}` runs"
     assert _minutes(facts["max execution time"]) == cls.max_execution_time, (
-        f"{place}: max execution time {facts['max execution time']!r}, the class's is {cls.max_execution_time}"
+        f"{place}: max execution time {facts['max execution time']!r}, "
+        f"the class's is {cls.max_execution_time}"
     )
     assert facts["resource class"] == cls.resource_class, (
         f"{place}: resource class {facts['resource class']!r}, the class's is {cls.resource_class!r}"
@@ -134,13 +143,20 @@ def test_the_spr_levels_table_is_the_code_s() -> None:
         low = int(re.match(r"\d+", row.cells[0]).group(0))  # type: ignore[union-attr]
         assert low == level.min_days, f"{row.place}: {level.label} starts at {level.min_days} days"
         if after is not None:
-            assert row.cells[0] == f"{level.min_days}-{after.min_days - 1}", f"{row.place}: the range ends the day before {after.label}"
+            assert row.cells[0] == f"{level.min_days}-{after.min_days - 1}", (
+                f"{row.place}: the range ends the day before {after.label}"
+            )
 
 
 @pytest.mark.parametrize(
     ("when", "cron"),
-    [("daily 08:00", "0 8 * * *"), ("Mondays 10:00", "0 10 * * 1"), ("Sundays 09:00", "0 9 * * 0"),
-     ("1st of month 07:00", "0 7 1 * *"), ("hourly at :05", "5 * * * *")],
+    [
+        ("daily 08:00", "0 8 * * *"),
+        ("Mondays 10:00", "0 10 * * 1"),
+        ("Sundays 09:00", "0 9 * * 0"),
+        ("1st of month 07:00", "0 7 1 * *"),
+        ("hourly at :05", "5 * * * *"),
+    ],
 )
 def test_the_reading_of_when(when: str, cron: str) -> None:
     assert cron_of(when) == cron

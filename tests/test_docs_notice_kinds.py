@@ -23,6 +23,9 @@ def test_the_notice_kinds_table_is_the_seeded_kinds() -> None:
             assert re.fullmatch(r"[a-z_]+", key), f"{row.place}: {key!r} is no kind key"
     seeded = {k.key: (k.email, k.sms, k.slack, k.sms_quiet_hours) for k in NoticeKind.objects.all()}
     assert seeded, "the test database has no seeded notice kinds"
-    wrong = [f"{key}: documented {documented.get(key)}, seeded {seeded.get(key)}" for key in seeded | documented
-             if documented.get(key) != seeded.get(key)]
+    wrong = [
+        f"{key}: documented {documented.get(key)}, seeded {seeded.get(key)}"
+        for key in seeded | documented
+        if documented.get(key) != seeded.get(key)
+    ]
     assert not wrong, f"{table.place} (email, SMS offered, Slack, SMS in quiet hours):\n" + "\n".join(wrong)

@@ -67,7 +67,8 @@ def _which_jobs(row: Row) -> set[str]:
     if cell.startswith("every job but "):
         return jobs - named
     assert named and not re.sub(r"`\w+`|,|\s|and", "", cell), (
-        f"{row.place}: 'which jobs' must be `every job`, `every job but `a`, `b``, or a list of jobs; not {cell!r}"
+        f"{row.place}: 'which jobs' must be `every job`, `every job but `a`, `b``, or a list of jobs; "
+        f"not {cell!r}"
     )
     return named
 
@@ -119,11 +120,17 @@ def test_every_documented_option_exists_with_its_default() -> None:
             for row in table.rows:
                 options = _options_in(row.cells[0])
                 if not options and "(argument" not in row.cells[0]:
-                    problems.append(f"{row.place}: the row names no `--option` (nor `X` (arguments)) in its first cell")
+                    problems.append(
+                        f"{row.place}: the row names no `--option` (nor `X` (arguments)) in its first cell"
+                    )
                 for option in options:
                     if not known_option(name, option):
                         problems.append(f"{row.place}: `{name}` has no option {option}")
-                    elif option in own and len(options) == 1 and _default_matches(row.cells[1], own[option]) is False:
+                    elif (
+                        option in own
+                        and len(options) == 1
+                        and _default_matches(row.cells[1], own[option]) is False
+                    ):
                         problems.append(
                             f"{row.place}: {name} {option} documented default {row.cells[1]!r}, "
                             f"the parser's is {own[option].default!r}"
@@ -144,7 +151,9 @@ def test_the_readme_table_of_every_job_options_says_which_jobs_have_each() -> No
             for job in sorted(said & having):
                 action = actions(job).get(option)
                 if action is not None and _default_matches(row.cells[2], action) is False:
-                    problems.append(f"{row.place}: {job} {option} default is {action.default!r}, not {row.cells[2]!r}")
+                    problems.append(
+                        f"{row.place}: {job} {option} default is {action.default!r}, not {row.cells[2]!r}"
+                    )
     assert not problems, "\n".join(problems)
 
 
@@ -188,7 +197,9 @@ def test_the_reader_of_command_lines() -> None:
         ("run_scheduler", ["--once"]),
         ("expire_ad_hoc_days", ["--date"]),
     ]
-    assert invocations(".venv/bin/python manage.py JOB [--dry-run] --profile") == [("JOB", ["--dry-run", "--profile"])]
+    assert invocations(".venv/bin/python manage.py JOB [--dry-run] --profile") == [
+        ("JOB", ["--dry-run", "--profile"])
+    ]
     assert command_lines("a `manage.py check` b\n```sh\nmanage.py migrate -v0   # note\n```\n") == [
         "manage.py check",
         "manage.py migrate -v0",
@@ -197,6 +208,8 @@ def test_the_reader_of_command_lines() -> None:
 
 def test_every_command_of_the_project_is_in_the_docs() -> None:
     text = "\n".join(path.read_text() for path in doc_files())
-    named = {span for line in text.splitlines() for span in code_spans(line)} | {name for line in command_lines(text) for name, _ in invocations(line)}
+    named = {span for line in text.splitlines() for span in code_spans(line)} | {
+        name for line in command_lines(text) for name, _ in invocations(line)
+    }
     absent = [name for name in project_commands() if name not in named and f"manage.py {name}" not in text]
     assert not absent, f"commands no doc names (as `name` or `manage.py name`): {', '.join(absent)}"

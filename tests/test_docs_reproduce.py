@@ -68,12 +68,14 @@ def reproduce_lines(path: Path) -> list[Reproduce]:
             if not following.strip() or following.startswith("```"):
                 break
             paragraph.append(following)
-        commands = [span for span in code_spans(" ".join(paragraph))]
+        commands = code_spans(" ".join(paragraph))
         rest = [ln for ln in lines[i + 1 :] if ln.strip()]
         if line.rstrip().endswith(":") and rest and rest[0].startswith("```"):
             start = lines.index(rest[0], i + 1) + 1
             end = next(j for j in range(start, len(lines)) if lines[j].startswith("```"))
-            commands += [ln.split(" #")[0].strip() for ln in lines[start:end] if ln.strip() and not ln.startswith("#")]
+            commands += [
+                ln.split(" #")[0].strip() for ln in lines[start:end] if ln.strip() and not ln.startswith("#")
+            ]
         found.append(Reproduce(path, i + 1, commands))
     return found
 
@@ -134,7 +136,9 @@ def test_the_docs_have_reproduce_lines_and_each_names_a_command() -> None:
     empty = [entry.place for entry in ALL if not entry.commands]
     assert not empty, "Reproduce lines without a command in `code` or a code block: " + ", ".join(empty)
     unknown = [f"{entry.place}: `{c}`" for entry in ALL for c in entry.commands if kind(c) == "unknown"]
-    assert not unknown, "Reproduce commands of no known form (see this test's docstring):\n" + "\n".join(unknown)
+    assert not unknown, "Reproduce commands of no known form (see this test's docstring):\n" + "\n".join(
+        unknown
+    )
 
 
 def test_the_variables_set_in_front_of_a_reproduce_command_are_read_by_the_code() -> None:
@@ -178,8 +182,9 @@ def test_the_benchmark_page_s_reproduce_lines_are_written_by_make_bench() -> Non
         for command in entry.commands
         if not any(command in text for text in written)
     ]
-    assert not not_generated, "Reproduce commands of docs/benchmarks.md the benchmarks package doesn't write: " + ", ".join(
-        not_generated
+    assert not not_generated, (
+        "Reproduce commands of docs/benchmarks.md the benchmarks package doesn't write: "
+        + ", ".join(not_generated)
     )
 
 
@@ -191,13 +196,18 @@ PYTEST = [(entry, c) for entry in ALL for c in entry.commands if kind(c) == "pyt
 def test_a_reproduce_pytest_command_selects_tests(entry: Reproduce, command: str) -> None:
     import subprocess
 
-    env_names, words = _split_env(command)
+    _, words = _split_env(command)
     args = words[words.index("pytest") + 1 :] if "pytest" in words else words[1:]
     args = [a for a in args if a not in ("-s",)]
     env = {**manage_env("sqlite:///:memory:"), **dict(re.findall(r"([A-Z][A-Z0-9_]*)=(\S+)", command))}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     selected = re.search(r"(\d+)(?:/\d+)? tests? (?:collected|selected)", result.stdout)
     assert result.returncode == 0 and selected and int(selected.group(1)) > 0, (
@@ -218,7 +228,9 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.processes
 @pytest.mark.parametrize("entry", MANAGE, ids=[entry.place for entry in MANAGE])
-def test_the_manage_py_commands_of_a_reproduce_line_run(entry: Reproduce, migrated_database: Path, tmp_path: Path) -> None:
+def test_the_manage_py_commands_of_a_reproduce_line_run(
+    entry: Reproduce, migrated_database: Path, tmp_path: Path
+) -> None:
     database = tmp_path / "reproduce.sqlite3"
     shutil.copy(migrated_database, database)
     env = manage_env(f"sqlite:///{database}", DEBUG="1")
@@ -228,7 +240,8 @@ def test_the_manage_py_commands_of_a_reproduce_line_run(entry: Reproduce, migrat
         for args in manage_args(command):
             result = run_manage(*args, env=env, timeout=300)
             assert result.returncode == 0, (
-                f"{entry.place}: `{command}` run as `manage.py {' '.join(args)}` exited {result.returncode}:\n"
+                f"{entry.place}: `{command}` run as `manage.py {' '.join(args)}` "
+                f"exited {result.returncode}:\n"
                 f"{result.stderr[-1500:]}"
             )
 
@@ -238,7 +251,8 @@ def test_how_a_reproduce_line_is_read(tmp_path: Path) -> None:
     page.write_text(
         "Prose that can be reproduced with `manage.py check` is no Reproduce line.\n\n"
         "Reproduce: `make bench` and `M2S_X=1 .venv/bin/pytest duty_roster -k benchmark`.\n\n"
-        "To reproduce:\n\n```sh\nexport DEBUG=1\n.venv/bin/python manage.py seed_demo --scale 100   # big\n```\n"
+        "To reproduce:\n\n```sh\nexport DEBUG=1\n"
+        ".venv/bin/python manage.py seed_demo --scale 100   # big\n```\n"
     )
     first, second = reproduce_lines(page)
     assert first.commands == ["make bench", "M2S_X=1 .venv/bin/pytest duty_roster -k benchmark"]
@@ -247,5 +261,7 @@ def test_how_a_reproduce_line_is_read(tmp_path: Path) -> None:
     assert second.commands == ["export DEBUG=1", ".venv/bin/python manage.py seed_demo --scale 100"]
     assert manage_args(second.commands[1]) == [["seed_demo", "--scale", "1"]]
     assert manage_args(".venv/bin/python manage.py JOB [--dry-run] --profile")[0] == [
-        scheduled_jobs()[0], "--dry-run", "--profile"
+        scheduled_jobs()[0],
+        "--dry-run",
+        "--profile",
     ]

@@ -22,7 +22,14 @@ from tests.markdown import ROOT, Row, code_spans, doc_files, tables, where
 
 SETTINGS = ROOT / "manage2soar" / "settings.py"
 # The readers of settings.py and the position of the variable's name among their arguments.
-READERS = {"env_int": 0, "env_float": 0, "env_bool": 0, "time_zone": 0, "optional_secret": 0, "url_setting": 1}
+READERS = {
+    "env_int": 0,
+    "env_float": 0,
+    "env_bool": 0,
+    "time_zone": 0,
+    "optional_secret": 0,
+    "url_setting": 1,
+}
 ENV_METHODS = {"str", "int", "float", "bool", "list", "json", "url", "path"}
 # Read by a library, not by our code; documented because an operator sets them.
 READ_BY_LIBRARIES = {"STORAGE_EMULATOR_HOST": "google-cloud-storage"}
@@ -67,7 +74,9 @@ def settings_in_code() -> dict[str, Setting]:
         if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
             continue
         keywords = {k.arg: k.value for k in node.keywords}
-        default_node = keywords.get("default", node.args[position + 1] if len(node.args) > position + 1 else None)
+        default_node = keywords.get(
+            "default", node.args[position + 1] if len(node.args) > position + 1 else None
+        )
         if isinstance(func, ast.Name) and func.id == "optional_secret":
             default: object = ""
         else:
@@ -128,7 +137,9 @@ def test_every_setting_the_code_reads_is_in_a_settings_table() -> None:
 
 
 def test_every_setting_in_a_settings_table_is_read_by_the_code() -> None:
-    unknown = [f"{row.place}: {name}" for name, _, row in ROWS if name not in CODE and name not in READ_BY_LIBRARIES]
+    unknown = [
+        f"{row.place}: {name}" for name, _, row in ROWS if name not in CODE and name not in READ_BY_LIBRARIES
+    ]
     assert not unknown, "settings tables name variables the code never reads: " + "; ".join(unknown)
 
 
@@ -139,7 +150,9 @@ def test_the_documented_defaults_are_the_code_defaults() -> None:
         if setting is None or setting.default is NO_DEFAULT:
             continue
         if _same(cell, setting.default) is False:
-            wrong.append(f"{row.place}: {name} documented default {cell!r}, the code's is {setting.default!r}")
+            wrong.append(
+                f"{row.place}: {name} documented default {cell!r}, the code's is {setting.default!r}"
+            )
     assert not wrong, "\n".join(wrong)
 
 
@@ -197,11 +210,15 @@ def test_the_code_reader_finds_the_settings_and_their_defaults() -> None:
 
 def environment_reads_outside_the_settings() -> dict[str, str]:
     """Variables read straight from ``os.environ`` (the identity of a run, the test servers)."""
-    found = {}
+    found: dict[str, str] = {}
     pattern = re.compile(r"""(?:environ\.get|getenv)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
     for path in sorted(ROOT.rglob("*.py")):
         relative = path.relative_to(ROOT).as_posix()
-        if relative.startswith((".venv", "build/", "var/")) or "/tests/" in relative or relative.startswith("tests/"):
+        if (
+            relative.startswith((".venv", "build/", "var/"))
+            or "/tests/" in relative
+            or relative.startswith("tests/")
+        ):
             continue
         for name in pattern.findall(path.read_text()):
             found.setdefault(name, relative)
@@ -212,7 +229,9 @@ def test_every_variable_read_outside_the_settings_is_documented() -> None:
     reads = environment_reads_outside_the_settings()
     assert "POD_NAME" in reads and "TEST_POSTGRES_URL" in reads, "the reader no longer finds os.environ reads"
     text = "\n".join(path.read_text() for path in doc_files())
-    missing = [f"{name} (read in {module})" for name, module in sorted(reads.items()) if f"`{name}" not in text]
+    missing = [
+        f"{name} (read in {module})" for name, module in sorted(reads.items()) if f"`{name}" not in text
+    ]
     assert not missing, "environment variables no doc names in backticks: " + ", ".join(missing)
 
 
@@ -221,7 +240,9 @@ def test_the_readme_table_of_test_variables_has_the_code_defaults() -> None:
 
     table = next(t for t in tables(ROOT / "README.md") if t.header[:2] == ["test variable", "default"])
     defaults = {row.cells[0]: code_spans(row.cells[1])[0] for row in table.rows}
-    test_db = re.search(r'environ\.get\("TEST_DB", "(\w+)"\)', (ROOT / "testsupport" / "plugin.py").read_text())
+    test_db = re.search(
+        r'environ\.get\("TEST_DB", "(\w+)"\)', (ROOT / "testsupport" / "plugin.py").read_text()
+    )
     assert test_db and defaults["`TEST_DB`"] == test_db.group(1)
     assert defaults["`TEST_POSTGRES_URL`"] == databases.DEFAULT_POSTGRES_URL
     assert defaults["`TEST_MARIADB_URL`"] == databases.DEFAULT_MARIADB_URL

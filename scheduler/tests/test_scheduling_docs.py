@@ -46,13 +46,17 @@ def test_the_example_log_lines_are_what_the_scheduler_would_print() -> None:
     specs = {spec.command: spec for spec in job_specs()}
     started = re.search(r"Scheduler started on [\w-]+: (\d+) job\(s\)", DOC)
     assert started, "docs/scheduling.md no longer shows the scheduler's start line"
-    assert int(started.group(1)) == len(specs), f"the start line says {started.group(1)} job(s); there are {len(specs)}"
+    assert int(started.group(1)) == len(specs), (
+        f"the start line says {started.group(1)} job(s); there are {len(specs)}"
+    )
     for job, schedule, zone in re.findall(r"\[scheduler\] (\w+): (.+?) \(([\w/]+)\), next", DOC):
         assert (schedule, zone) == (specs[job].schedule, specs[job].timezone), job
     slots = re.findall(r"for slot (\d{4}-\d\d-\d\d \d\d:\d\d) UTC \(([a-z-]+)-(\d+)\)", DOC)
     assert slots, "docs/scheduling.md no longer shows a slot's occurrence name"
     for slot, cronjob, minutes in slots:
         at = datetime.datetime.strptime(slot, "%Y-%m-%d %H:%M").replace(tzinfo=datetime.UTC)
-        assert int(minutes) == int(at.timestamp()) // 60, f"{cronjob}-{minutes} is not the name of the slot {slot} UTC"
+        assert int(minutes) == int(at.timestamp()) // 60, (
+            f"{cronjob}-{minutes} is not the name of the slot {slot} UTC"
+        )
     examples = set(re.findall(r"send-duty-preop-emails-(\d{6,})", DOC))
     assert examples == {slots[0][2]}, "every example occurrence of the page is the same slot's"
