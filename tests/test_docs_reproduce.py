@@ -192,27 +192,27 @@ PYTEST = [(entry, c) for entry in ALL for c in entry.commands if kind(c) == "pyt
 
 
 @pytest.mark.processes
-@pytest.mark.parametrize(("entry", "command"), PYTEST, ids=[f"{e.place} {c}" for e, c in PYTEST])
-def test_a_reproduce_pytest_command_selects_tests(entry: Reproduce, command: str) -> None:
+def test_the_pytest_commands_of_reproduce_lines_select_tests() -> None:
     import subprocess
 
-    _, words = _split_env(command)
-    args = words[words.index("pytest") + 1 :] if "pytest" in words else words[1:]
-    args = [a for a in args if a not in ("-s",)]
-    env = {**manage_env("sqlite:///:memory:"), **dict(re.findall(r"([A-Z][A-Z0-9_]*)=(\S+)", command))}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    selected = re.search(r"(\d+)(?:/\d+)? tests? (?:collected|selected)", result.stdout)
-    assert result.returncode == 0 and selected and int(selected.group(1)) > 0, (
-        f"{entry.place}: `{command}` selects no test:\n{result.stdout[-1500:]}{result.stderr[-1500:]}"
-    )
+    for entry, command in PYTEST:
+        _, words = _split_env(command)
+        args = words[words.index("pytest") + 1 :] if "pytest" in words else words[1:]
+        args = [a for a in args if a != "-s"]
+        env = {**manage_env("sqlite:///:memory:"), **dict(re.findall(r"([A-Z][A-Z0-9_]*)=(\S+)", command))}
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        selected = re.search(r"(\d+)(?:/\d+)? tests? (?:collected|selected)", result.stdout)
+        assert result.returncode == 0 and selected and int(selected.group(1)) > 0, (
+            f"{entry.place}: `{command}` selects no test:\n{result.stdout[-1500:]}{result.stderr[-1500:]}"
+        )
 
 
 MANAGE = [entry for entry in ALL if any(kind(c) == "manage" for c in entry.commands)]
