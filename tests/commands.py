@@ -33,7 +33,10 @@ def command(name: str) -> BaseCommand:
 
 @cache
 def parser(name: str) -> argparse.ArgumentParser:
-    return command(name).create_parser("manage.py", name)
+    try:
+        return command(name).create_parser("manage.py", name)
+    except Exception as exc:  # a command that refuses to load says so in the failure, by name
+        raise AssertionError(f"manage.py {name}: its parser can't be built ({exc!r})") from exc
 
 
 @cache
