@@ -41,6 +41,8 @@ class Setting:
     name: str
     default: object  # the literal default, NO_DEFAULT when there is none or it is computed
     line: int
+    minimum: object = NO_DEFAULT  # env_int/env_float's range, where it is a literal
+    maximum: object = NO_DEFAULT
 
 
 def _literal(node: ast.expr | None) -> object:
@@ -81,7 +83,11 @@ def settings_in_code() -> dict[str, Setting]:
             default: object = ""
         else:
             default = _literal(default_node)
-        found.setdefault(key.value, Setting(key.value, default, node.lineno))
+        bounds = [
+            _literal(keywords.get(word, node.args[i] if len(node.args) > i else None))
+            for i, word in ((2, "minimum"), (3, "maximum"))
+        ]
+        found.setdefault(key.value, Setting(key.value, default, node.lineno, *bounds))
     return found
 
 
@@ -246,3 +252,55 @@ def test_the_readme_table_of_test_variables_has_the_code_defaults() -> None:
     assert test_db and defaults["`TEST_DB`"] == test_db.group(1)
     assert defaults["`TEST_POSTGRES_URL`"] == databases.DEFAULT_POSTGRES_URL
     assert defaults["`TEST_MARIADB_URL`"] == databases.DEFAULT_MARIADB_URL
+
+
+_NUMBER = r"(\d+(?:\.\d+)?)"
+# "(1–600)", "1–1000", "whole seconds from 3 to 3600", "at least 2"; "`NAME` 0.1–3600 s" in a sentence.
+RANGE = re.compile(rf"{_NUMBER}–{_NUMBER}|from {_NUMBER} to {_NUMBER}")
+AT_LEAST = re.compile(rf"at least {_NUMBER}")
+RANGE_IN_PROSE = re.compile(rf"`([A-Z][A-Z0-9_]+)` {_NUMBER}–{_NUMBER}")
+
+
+def _range_problem(place: str, name: str, low: str | None, high: str | None) -> str | None:
+    setting = CODE.get(name)
+    if setting is None:
+        return None
+    for stated, actual, word in ((low, setting.minimum, "minimum"), (high, setting.maximum, "maximum")):
+        if stated is None or actual is NO_DEFAULT:
+            continue
+        if actual is None or float(stated) != float(actual):  # type: ignore[arg-type]
+            return f"{place}: {name} {word} documented {stated}, the code's is {actual!r}"
+    return None
+
+
+def test_the_documented_ranges_are_the_code_s() -> None:
+    problems, checked = [], 0
+    for name, _, row in ROWS:
+        meaning = row.cells[2] if len(row.cells) > 2 else ""
+        ranges = RANGE.findall(meaning)
+        if len(ranges) == 1:
+            low, high = [n for n in ranges[0] if n][:2]
+            problems.append(_range_problem(row.place, name, low, high))
+            checked += 1
+        if at_least := AT_LEAST.search(meaning):
+            problems.append(_range_problem(row.place, name, at_least.group(1), None))
+            checked += 1
+    for path in doc_files():
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            for name, low, high in RANGE_IN_PROSE.findall(line):
+                problems.append(_range_problem(where(path, number), name, low, high))
+                checked += 1
+    assert checked >= 10, f"only {checked} ranges found in the docs: the patterns no longer match them"
+    wrong = [p for p in problems if p]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_documented_yes_no_values_are_the_code_s() -> None:
+    from manage2soar import settings
+
+    text = " ".join((ROOT / "docs" / "configuration.md").read_text().split())
+    match = re.search(r"Yes/no values are (.+?) or (.+?) \(any case\); an empty value is no\.", text)
+    assert match, "docs/configuration.md no longer lists the yes/no values"
+    yes, no = (code_spans(group) for group in match.groups())
+    assert sorted(yes) == sorted(settings._TRUE)
+    assert sorted([*no, ""]) == sorted(settings._FALSE)
