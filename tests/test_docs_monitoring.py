@@ -3,6 +3,7 @@ ledger's kinds."""
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
@@ -69,3 +70,22 @@ def test_the_alert_ledger_kinds_are_the_code_s() -> None:
     source = (ROOT / "operations" / "alerts.py").read_text()
     in_code = set(re.findall(r'kind=f"(\w+):', source))
     assert documented == in_code, f"{table.place}: the alerts' ledger kinds are {sorted(in_code)}"
+
+
+def test_the_overdue_example_is_what_the_rule_gives() -> None:
+    from operations.health import due_after
+    from utils.registry import job_spec
+
+    text = " ".join(DOC.read_text().split())
+    match = re.search(
+        r"Example: `(\w+)` \(`([^`]+)` UTC, (\d+) min deadline\) is due by (\d\d):(\d\d) UTC", text
+    )
+    assert match, "docs/monitoring.md no longer gives the overdue example"
+    job, schedule, deadline, hour, minute = match.groups()
+    spec = job_spec(job)
+    assert (schedule, int(deadline)) == (spec.schedule, spec.deadline.total_seconds() // 60)
+    slot_hour, slot_minute = int(spec.schedule.split()[1]), int(spec.schedule.split()[0])
+    due = datetime.timedelta(hours=slot_hour, minutes=slot_minute) + due_after(spec)
+    assert due == datetime.timedelta(hours=int(hour), minutes=int(minute)), (
+        f"{job} is due {due} after midnight"
+    )
