@@ -13,6 +13,7 @@ Each command is one of:
   order, on a scratch SQLite database of their own (migrated first), with ``DEBUG=1``,
   ``--dry-run`` added for every command that has it, ``--scale`` at most 1, ``N`` read as 1,
   ``[optional]`` parts included, and ``JOB`` standing for every scheduled job. Each must exit 0.
+- ``python -m MODULE`` (``python -m benchmarks``, what ``make bench`` runs): the module exists.
 - environment set-up the sandbox replaces (``export``, ``psql``, ``/usr/bin/time``): not run.
 
 A ``VAR=value`` in front of a command must name a variable the code reads (a setting, or one the
@@ -102,6 +103,8 @@ def kind(command: str) -> str:
         return "make"
     if words[0].endswith("pytest") or words[1:3] == ["-m", "pytest"]:
         return "pytest"
+    if words[0].endswith(("python", "python3")) and words[1:2] == ["-m"]:
+        return "module"
     if words[0] in SET_UP:
         return "set-up"
     return "unknown"
@@ -161,6 +164,19 @@ def test_the_make_targets_of_reproduce_lines_exist() -> None:
                 words = _split_env(command)[1][1:]
                 missing += [f"{entry.place}: make {w}" for w in words if "=" not in w and w not in targets]
     assert not missing, "no such Makefile target: " + ", ".join(missing)
+
+
+def test_the_modules_of_reproduce_lines_exist() -> None:
+    import importlib.util
+
+    missing = []
+    for entry in ALL:
+        for command in entry.commands:
+            if kind(command) == "module":
+                module = _split_env(command)[1][2]
+                if importlib.util.find_spec(module) is None:
+                    missing.append(f"{entry.place}: python -m {module}")
+    assert not missing, "no such module: " + ", ".join(missing)
 
 
 def _string_constants(package: Path) -> list[str]:
@@ -257,6 +273,8 @@ def test_how_a_reproduce_line_is_read(tmp_path: Path) -> None:
     first, second = reproduce_lines(page)
     assert first.commands == ["make bench", "M2S_X=1 .venv/bin/pytest duty_roster -k benchmark"]
     assert [kind(c) for c in first.commands] == ["make", "pytest"]
+    assert kind(".venv/bin/python -m benchmarks") == "module"
+    assert kind("curl https://example.org") == "unknown"
     assert _split_env(first.commands[1])[0] == ["M2S_X"]
     assert second.commands == ["export DEBUG=1", ".venv/bin/python manage.py seed_demo --scale 100"]
     assert manage_args(second.commands[1]) == [["seed_demo", "--scale", "1"]]
