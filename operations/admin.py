@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from operations.models import CronJobDailyStats, CronJobHourlyStats
+from operations.models import CronJobDailyStats, CronJobHourlyStats, KnownJob
 
 
 class _StatsAdmin(admin.ModelAdmin):
@@ -47,3 +47,16 @@ class CronJobHourlyStatsAdmin(_StatsAdmin):
         "duration_p95",
     )
     date_hierarchy = "hour"
+
+
+@admin.register(KnownJob)
+class KnownJobAdmin(admin.ModelAdmin):
+    """Written by migrate (and a status read); a job that never ran waits from first_seen_at."""
+
+    list_display = ("job_name", "first_seen_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -224,8 +224,8 @@ def test_the_web_pod_answers_its_probes_and_a_staff_page(club: Deployment) -> No
 
 
 def test_cron_status_check_passes_once_every_job_ran(club: Deployment) -> None:
-    """On a fresh install before any slot, it would report every job overdue (a job that has
-    never run is not told apart yet); after each CronJob's run, nothing needs attention."""
+    """After each CronJob's run, nothing needs attention (right after the migration, before any
+    run, every job is waiting: operations/tests/test_job_states.py)."""
     for cronjob in CRONJOBS:
         ran(club, cronjob)
     result = club.run("cron-status-check")
