@@ -33,7 +33,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--hide-scrollbars",
-    "--window-size=1280,900",
+    "--window-size=1480,1060",
 ]
 
 
@@ -185,23 +185,36 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_dashboard_in_headless_chromium(
-    live_server: Any, settings: Any, staff: Member, scheduled_demo: Any, tmp_path: Path
-) -> None:
+def test_the_dashboard_in_headless_chromium(live_server: Any, settings: Any, tmp_path: Path) -> None:
+    """The demo club after a month (``seed_demo --history 30``), as docs/images/dashboard.png."""
     settings.ROOT_URLCONF = "operations.tests.browser_urls"
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
     settings.SESSION_COOKIE_SECURE = False  # plain HTTP on loopback
-    build_history()
+    moment = datetime.datetime(2026, 11, 23, 15, 30, tzinfo=UTC)  # a Monday afternoon
+    with time_machine.travel(moment, tick=False):
+        assert run_command("seed_demo", "--history", "30").code == 0
+    # Its live run's lock, again on the database's clock (a lease is never read on ours).
+    holder = CronJobLock.objects.get().locked_by
+    CronJobLock.objects.all().delete()
+    CronJobLock.objects.acquire("report_duty_delinquents", holder, 1800)
+    staff = MemberFactory(username="ops", is_staff=True, is_superuser=True)
     url = f"{live_server.url}/__test__/login/{staff.pk}/?next=/cron/"
-    with time_machine.travel(NOW):
+    with time_machine.travel(moment + datetime.timedelta(minutes=2, seconds=30)):
         dom = run_chromium("--dump-dom", url, profile=tmp_path / "profile")
         assert dom.returncode == 0, dom.stderr[-2000:]
         screenshot = tmp_path / "dashboard.png"
         shot = run_chromium(f"--screenshot={screenshot}", url, profile=tmp_path / "profile")
     assert "<h1>Scheduled jobs</h1>" in dom.stdout
-    assert 'data-job="test_cronjob" data-status="failing ×2"' in dom.stdout
-    assert "<title>2026-11-20: 50% of 2 run(s) succeeded</title>" in dom.stdout
+    for job, status in [
+        ("notify_pilot_currency", "failing ×2"),
+        ("send_maintenance_digest", "failed once"),
+        ("notify_late_sprs", "slow"),
+        ("report_duty_delinquents", "running"),
+        ("send_deferred_notices", "ok"),
+    ]:
+        assert f'data-job="{job}" data-status="{status}"' in dom.stdout
+    assert "<title>2026-11-23 (today, so far): 100% of 16 run(s) succeeded</title>" in dom.stdout
     assert dom.stdout.count("<svg") == 2 * dom.stdout.count("<tr id=")
     assert shot.returncode == 0 and screenshot.exists(), shot.stderr[-2000:]
-    assert png_size(screenshot) == (1280, 900)
+    assert png_size(screenshot) == (1480, 1060)
     assert screenshot.stat().st_size > 20_000  # a rendered page, not a blank one
