@@ -93,7 +93,7 @@ def _token(*parts: object) -> str:
 
 
 def _scheduled_run(spec: JobSpec, slot: datetime.datetime, seed: int) -> CronJobRun:
-    rng = random.Random(f"{seed}:history:{spec.command}:{slot.isoformat()}")
+    rng = random.Random(f"{seed}:history:{spec.command}:{slot.isoformat()}")  # noqa: S311 - demo data
     base, summary = PROFILES.get(spec.command, DEFAULT_PROFILE)
     occurrence = f"{spec.cronjob_name}-{int(slot.timestamp()) // 60}"
     started = slot + datetime.timedelta(seconds=rng.uniform(2, 25))
@@ -260,7 +260,7 @@ def history_lines(history: History) -> list[str]:
     return [
         f"Run history from {history.start:%Y-%m-%d %H:%M} to {history.end:%Y-%m-%d %H:%M} UTC: "
         f"{sum(runs.values()):,} runs ({runs[Status.SUCCEEDED]:,} succeeded, {runs[Status.FAILED]} failed, "
-        f"{runs[Status.TIMED_OUT]} timed out, {runs[Status.SKIPPED]} skipped, {runs[Status.RUNNING]} running), "
-        f"{history.days_rolled_up} days rolled up",
+        f"{runs[Status.TIMED_OUT]} timed out, {runs[Status.SKIPPED]} skipped, "
+        f"{runs[Status.RUNNING]} running), {history.days_rolled_up} days rolled up",
         *(f"  {note}" for note in history.notes),
     ]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
