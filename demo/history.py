@@ -31,8 +31,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from operations import analytics
 from operations.models import CronJobDailyStats, CronJobHourlyStats, KnownJob
+from utils.clubtime import club_today
 from utils.models import CronJobLock, CronJobRun
 from utils.registry import JobSpec, job_specs
 from utils.timing import occurrences
@@ -221,6 +224,14 @@ def roll_up(start: datetime.datetime, end: datetime.datetime) -> int:
         tallies = analytics.tally(midnight, hour, whole_day=False)
         analytics.save(CronJobHourlyStats, "hour", tallies.hours, (midnight, hour), end)
     return days
+
+
+def history_end(today: datetime.date) -> datetime.datetime:
+    """Now, for the club's today; noon (club time) of another --today, so that its history is the
+    same on every run."""
+    if today == club_today():
+        return timezone.now()
+    return timezone.make_aware(datetime.datetime.combine(today, datetime.time(12)))
 
 
 def build_history(days: int, end: datetime.datetime, seed: int) -> History:

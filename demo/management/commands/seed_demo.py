@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
-from django.utils import timezone
 
 from demo.club import MAX_SCALE, build_demo_club
-from demo.history import MAX_DAYS, build_history, history_lines
+from demo.history import MAX_DAYS, build_history, history_end, history_lines
 from demo.login import ensure_demo_login
 from demo.reset import ClubNotEmpty
 from demo.summary import summary_lines
@@ -80,7 +78,7 @@ class Command(OneLineErrorsCommand):
                 self.stdout.write(f"  {done}/{total} sections built")
 
         today = options["today"] or club_today()
-        lines = []
+        lines: list[str] = []
         try:
             with transaction.atomic():  # the club, its history and the login: all or nothing
                 club = build_demo_club(
@@ -99,11 +97,3 @@ class Command(OneLineErrorsCommand):
                 returncode=ExitCode.USAGE,
             ) from None
         self.stdout.write("\n".join(lines))
-
-
-def history_end(today: datetime.date) -> datetime.datetime:
-    """Now, for the club's today; noon (club time) of another --today, so its history is the same
-    on every run."""
-    if today == club_today():
-        return timezone.now()
-    return timezone.make_aware(datetime.datetime.combine(today, datetime.time(12)))
