@@ -26,6 +26,11 @@ EMOJI = {
     "stopping": "🛑",
     "profile": "⏱️",
     "waiting": "⏳",
+    "starting": "🚀",
+    "replaced": "🔄",
+    "dry_run_lock": "📝",
+    "cleaned_up": "🧹",
+    "result": "📄",
 }
 LEVEL = {"failed": "error", "warning": "warning", "stopping": "warning"}
 
@@ -84,9 +89,10 @@ class CronLogger:
         self.context: dict[str, Any] = {}
 
     def log(self, event: str, message: str, *, min_verbosity: int = 1, **fields: Any) -> None:
-        if self.verbosity < min_verbosity:
-            return
+        """One line of ``event``, shown from ``min_verbosity`` on; an error at every verbosity."""
         level = self.levels.get(event, "info")
+        if self.verbosity < min_verbosity and level != "error":
+            return
         message = redact(message)
         if self.fmt == "json":
             record: dict[str, Any] = {
