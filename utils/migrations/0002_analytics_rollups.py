@@ -3,6 +3,8 @@
 import django.utils.timezone
 from django.db import migrations, models
 
+from utils.migrations._original_schema import AdoptOriginalLockTable
+
 
 class Migration(migrations.Migration):
 
@@ -11,6 +13,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Added later: on a database of the original system, whose 0001_initial has this
+        # name, the tables 0001 makes (utils/migrations/_original_schema.py).
+        AdoptOriginalLockTable(),
         migrations.CreateModel(
             name='CronJobDailyStats',
             fields=[
