@@ -183,7 +183,9 @@ def test_the_database_connection_killed_mid_run_exits_75_and_the_next_run_comple
     smtp.release()
     assert job.wait() == ExitCode.TEMPFAIL
     [line] = job.stderr_lines
-    assert line.startswith(f"❌ [{JOB}] Job {JOB} failed: database unreachable: ") and line.endswith("(exit 75)")
+    assert line.startswith(f"❌ [{JOB}] Job {JOB} failed: database unreachable: ") and line.endswith(
+        "(exit 75)"
+    )
     # The message that was out when the connection died is recorded as sent, not in doubt.
     assert ledger(db) == {"sent": 6}
 

@@ -175,7 +175,9 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
         self.logger.log("failed", message, **fields)
 
     # --- What a job uses while it works ------------------------------------------------------
-    def execute_job(self, *args: Any, **options: Any) -> None:
+    def execute_job(self, *args: Any, **options: Any) -> object:
+        """The job's work. A text it returns is printed after the run's last line (as the
+        original printed it) and returned by ``handle()`` and ``call_command()``."""
         raise NotImplementedError("subclasses of BaseCronJobCommand must implement execute_job()")
 
     def validate_options(self, options: dict[str, Any]) -> None:

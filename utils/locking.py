@@ -76,7 +76,9 @@ def _acquire_sql(vendor: str, table: str) -> str:
     if vendor == "mysql":
         # MySQL evaluates the assignments left to right, so expires_at must come last.
         cols = ("locked_by", "token", "occurrence", "locked_at", "expires_at")
-        new = {c: f"VALUES({c})" for c in cols} | {"token": f"CONCAT('{TAKEOVER_MARK}', SUBSTRING(VALUES(token), 2))"}
+        new = {c: f"VALUES({c})" for c in cols} | {
+            "token": f"CONCAT('{TAKEOVER_MARK}', SUBSTRING(VALUES(token), 2))"
+        }
         sets = ", ".join(f"{c} = IF(expires_at <= {now}, {new[c]}, {c})" for c in cols)
         return insert + f"ON DUPLICATE KEY UPDATE {sets}"
     # The new lease starts when the row is taken (after any wait for its row lock), not when
@@ -140,7 +142,9 @@ class CronJobLockManager(models.Manager["CronJobLock"]):
         taken_over = TAKEOVER_MARK + token[1:]
         if row is None or row[0] not in (token, taken_over):
             return None
-        return Lease(job_name=job_name, holder=holder, token=row[0], seconds=seconds, replaced=row[0] == taken_over)
+        return Lease(
+            job_name=job_name, holder=holder, token=row[0], seconds=seconds, replaced=row[0] == taken_over
+        )
 
     def renew(self, lease: Lease) -> bool:
         """Extend a live lease; False when it has run out or another holder has taken it.

@@ -114,10 +114,8 @@ class LockTaking:
         if waited_for is not None:
             waited = f"{time.monotonic() - started:.1f}s"
             if self.lease is not None and self.lease.replaced:
-                self.log(
-                    "replaced",
-                    f"Replaced expired lock for {self.job_name} after waiting {waited} for {waited_for.holder}",
-                )
+                after = f"after waiting {waited} for {waited_for.holder}"
+                self.log("replaced", f"Replaced expired lock for {self.job_name} {after}")
             else:
                 self.log("waiting", f"Waited {waited} for {waited_for.holder}, which released the lock")
         return None

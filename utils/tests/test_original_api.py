@@ -114,7 +114,9 @@ def test_call_command_returns_and_prints_the_text_a_job_returns() -> None:
 
 def test_a_live_lock_is_the_original_skip_line() -> None:
     now = timezone.now()
-    CronJobLock.objects.create(job_name="report_job", locked_by="other-pod", expires_at=now + datetime.timedelta(hours=1))
+    CronJobLock.objects.create(
+        job_name="report_job", locked_by="other-pod", expires_at=now + datetime.timedelta(hours=1)
+    )
     result = run_command(ReportJob())
     assert result.code == 0
     assert result.lines == ["⏸️ [report_job] Job report_job is already running on other-pod"]
@@ -122,12 +124,16 @@ def test_a_live_lock_is_the_original_skip_line() -> None:
 
 def test_an_expired_lock_is_replaced_with_the_original_line_at_verbosity_2() -> None:
     now = timezone.now()
-    CronJobLock.objects.create(job_name="report_job", locked_by="dead-pod", expires_at=now - datetime.timedelta(hours=1))
+    CronJobLock.objects.create(
+        job_name="report_job", locked_by="dead-pod", expires_at=now - datetime.timedelta(hours=1)
+    )
     quiet = ReportJob()
     quiet.stdout = OutputWrapper(out := StringIO())
     assert quiet.acquire_lock() and out.getvalue() == ""
     quiet.release_lock()
-    CronJobLock.objects.create(job_name="report_job", locked_by="dead-pod", expires_at=now - datetime.timedelta(hours=1))
+    CronJobLock.objects.create(
+        job_name="report_job", locked_by="dead-pod", expires_at=now - datetime.timedelta(hours=1)
+    )
     result = run_command(ReportJob(), verbosity=2)
     assert "🔄 [report_job] Replaced expired lock for report_job" in result.lines
 
@@ -159,7 +165,9 @@ def test_the_lock_row_defaults_locked_at_and_reads_as_the_original() -> None:
     assert before <= lock.locked_at <= timezone.now()
     assert str(lock) == "job (pod-1)"
     assert not lock.is_expired()
-    CronJobLock.objects.create(job_name="old", locked_by="pod-2", expires_at=before - datetime.timedelta(minutes=5))
+    CronJobLock.objects.create(
+        job_name="old", locked_by="pod-2", expires_at=before - datetime.timedelta(minutes=5)
+    )
     assert CronJobLock.cleanup_expired_locks() == 1
 
 

@@ -67,7 +67,9 @@ def original_db(request: pytest.FixtureRequest) -> Iterator[ScratchDatabase]:
 
 def tables(database: ScratchDatabase) -> set[str]:
     if database.backend == "sqlite":
-        return {name for (name,) in database.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return {
+            str(name) for (name,) in database.query("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
     rows = database.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
     return {str(name) for (name,) in rows}
 
@@ -79,7 +81,9 @@ def test_the_original_lock_table_migrates_forward_and_jobs_run(original_db: Scra
     assert "Applying utils.0002_analytics_rollups... OK" in migrated.stdout
     present = tables(original_db)
     assert {"utils_cronjoblock", "utils_cronjobrun"} <= present and "cronjob_locks" not in present
-    locks = original_db.query("SELECT job_name, locked_by, token, occurrence FROM utils_cronjoblock ORDER BY job_name")
+    locks = original_db.query(
+        "SELECT job_name, locked_by, token, occurrence FROM utils_cronjoblock ORDER BY job_name"
+    )
     assert locks == [("notify_late_sprs", "web-old-1234", "", ""), ("test_cronjob", "web-dead-99", "", "")]
     records = original_db.query("SELECT name FROM django_migrations WHERE app = 'utils' ORDER BY name")
     assert [name for (name,) in records] == [
