@@ -183,3 +183,14 @@ def test_the_base_class_module_refuses_to_run_as_a_command() -> None:
     with pytest.raises(CommandError, match="base_cronjob is the base class of scheduled commands") as raised:
         call_command("base_cronjob")
     assert raised.value.returncode == ExitCode.USAGE
+
+
+@pytest.mark.processes
+def test_manage_py_base_cronjob_is_one_line_and_exit_2(tmp_path: Any) -> None:
+    from testsupport.databases import manage_env, run_manage
+
+    for args in ((), ("--dry-run",), ("--help",)):
+        result = run_manage("base_cronjob", *args, env=manage_env(f"sqlite:///{tmp_path}/db.sqlite3"))
+        assert result.returncode == ExitCode.USAGE and result.stdout == ""
+        [line] = result.stderr.splitlines()
+        assert line.startswith("❌ [base_cronjob] base_cronjob is the base class of scheduled commands")
