@@ -3,7 +3,7 @@
 import django.utils.timezone
 from django.db import migrations, models
 
-from utils.migrations._original_schema import AdoptOriginalLockTable
+from utils.migrations._original_schema import adopt_original_lock_table
 
 
 class Migration(migrations.Migration):
@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     operations = [
         # Added later: on a database of the original system, whose 0001_initial has this
         # name, the tables 0001 makes (utils/migrations/_original_schema.py).
-        AdoptOriginalLockTable(),
+        migrations.RunPython(adopt_original_lock_table, migrations.RunPython.noop, elidable=False),
         migrations.CreateModel(
             name='CronJobDailyStats',
             fields=[
