@@ -156,7 +156,10 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
         if released:
             self.log("released", "Released lock")
         else:
-            self.log_warning("Lock was no longer ours (its lease ran out); left it alone")
+            self.log_warning(
+                f"Lock for {self.job_name} was not found during release (its lease ran out): "
+                "another pod's lock, if any, was left alone"
+            )
         return released
 
     def log(self, event: str, message: str, **fields: Any) -> None:

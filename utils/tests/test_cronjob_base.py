@@ -186,7 +186,7 @@ def test_a_run_that_lost_its_lease_stops_and_leaves_the_new_holder_alone() -> No
     assert (lock.locked_by, lock.token) == ("pod-b", "b" * 32)
     run = CronJobRun.objects.get()
     assert (run.status, run.summary) == ("failed", {"units": 1})
-    assert "Lock was no longer ours" in result.out
+    assert "⚠️ [taken_over_job] Lock for taken_over_job was not found during release" in result.out
 
 
 class ValidatingJob(BaseCronJobCommand):
