@@ -170,6 +170,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # First: its admin/base_site.html (the web app's icon) extends the admin's own.
+    "webkit",
     # SimpleAdminConfig: admin modules load from urls.py, so a cron command never imports them.
     "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
