@@ -25,7 +25,7 @@ from django.db import connections, transaction
 from utils import signals
 from utils.cli import OneLineErrorsCommand, iso_date, positive_int
 from utils.clubtime import club_date, club_today
-from utils.cronlog import CronLogger, first_line, redact
+from utils.cronlog import LOG_FORMATS, CronLogger, first_line, redact
 from utils.errors import DATABASE_ERRORS, JobStop, LeaseLost, UsageError, classify_database_error
 from utils.exitcodes import CronJobExit, ExitCode
 from utils.heartbeat import Heartbeat
@@ -282,9 +282,10 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
         )
         parser.add_argument(
             "--log-format",
-            choices=("text", "json"),
+            choices=LOG_FORMATS,
             default=None,
-            help="text (emoji lines) or json (one object per line); default CRONJOB_LOG_FORMAT.",
+            help="text (emoji lines), plain (emoji lines without the [job] tag, as the original "
+            "system printed them) or json (one object per line); default CRONJOB_LOG_FORMAT.",
         )
 
     # --- The run -----------------------------------------------------------------------------

@@ -33,6 +33,9 @@ EMOJI = {
     "result": "📄",
 }
 LEVEL = {"failed": "error", "warning": "warning", "stopping": "warning"}
+# text: "<emoji> [<job>] <message>"; plain: "<emoji> <message>", the original system's lines;
+# json: one object per line.
+LOG_FORMATS = ("text", "plain", "json")
 
 _REDACTIONS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     # scheme://user:password@host -> scheme://user:***@host (the user may be empty)
@@ -105,6 +108,8 @@ class CronLogger:
                 **fields,
             }
             line = redact(json.dumps(record, default=str, ensure_ascii=False))
+        elif self.fmt == "plain":
+            line = f"{self.emoji.get(event, EMOJI['info'])} {message}"
         else:
             line = f"{self.emoji.get(event, EMOJI['info'])} [{self.job_name}] {message}"
         stream = self.err if level == "error" else self.out

@@ -194,3 +194,12 @@ def test_manage_py_base_cronjob_is_one_line_and_exit_2(tmp_path: Any) -> None:
         assert result.returncode == ExitCode.USAGE and result.stdout == ""
         [line] = result.stderr.splitlines()
         assert line.startswith("❌ [base_cronjob] base_cronjob is the base class of scheduled commands")
+
+
+def test_the_plain_format_prints_the_original_lines_exactly() -> None:
+    out = StringIO()
+    call_command(ReportJob(), "--log-format=plain", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[1].startswith("🚀 Starting report_job on pod ")
+    assert lines[2] == "ℹ️ Looking"
+    assert lines[4].startswith("✅ Completed report_job in ")
