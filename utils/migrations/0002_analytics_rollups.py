@@ -14,8 +14,9 @@ class Migration(migrations.Migration):
 
     operations = [
         # Added later: on a database of the original system, whose 0001_initial has this
-        # name, the tables 0001 makes (utils/migrations/_original_schema.py).
-        migrations.RunPython(adopt_original_lock_table, migrations.RunPython.noop, elidable=False),
+        # name, the tables 0001 makes (utils/migrations/_original_schema.py). Not atomic on its
+        # own: MySQL/MariaDB cannot run DDL in a transaction (elsewhere the migration is one).
+        migrations.RunPython(adopt_original_lock_table, migrations.RunPython.noop, atomic=False, elidable=False),
         migrations.CreateModel(
             name='CronJobDailyStats',
             fields=[

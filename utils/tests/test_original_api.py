@@ -5,6 +5,7 @@ the lock row's defaults, and the log lines its operators search for."""
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import socket
 from io import StringIO
@@ -203,3 +204,13 @@ def test_the_plain_format_prints_the_original_lines_exactly() -> None:
     assert lines[1].startswith("🚀 Starting report_job on pod ")
     assert lines[2] == "ℹ️ Looking"
     assert lines[4].startswith("✅ Completed report_job in ")
+
+
+def test_json_lines_carry_the_same_messages() -> None:
+    out = StringIO()
+    assert call_command(ReportJob(), "--log-format=json", stdout=out) is None
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    messages = {record["event"]: record["message"] for record in records}
+    assert messages["starting"].startswith("Starting report_job on pod ")
+    assert messages["completed"].startswith("Completed report_job in ")
+    assert messages["result"] == "Report done"  # the returned text, as a line of its own

@@ -2,7 +2,8 @@
 
 The original's `utils` migrations (`0001_initial`, `0002_alter_cronjoblock_locked_at`) made the
 table `cronjob_locks`; Django counts this app's `0001_initial` as applied there. The schema is
-built here as raw SQL, as the original's migrations left it on each backend, with their
+built here as raw SQL, as the original's migrations left it on each backend (SQLite, PostgreSQL,
+MariaDB), with their
 `django_migrations` rows; then the real `manage.py migrate` runs and jobs run on the result.
 """
 
@@ -12,10 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import BACKENDS
+from conftest import BACKENDS as SQLITE_AND_POSTGRES
 from testsupport.databases import ScratchDatabase, manage_env, run_manage
 
 pytestmark = pytest.mark.processes
+BACKENDS = [*SQLITE_AND_POSTGRES, pytest.param("mariadb", id="mariadb", marks=pytest.mark.mariadb)]
 
 ORIGINAL_SCHEMA = {
     "sqlite": [
@@ -34,11 +36,18 @@ ORIGINAL_SCHEMA = {
         '"locked_at" timestamp with time zone NOT NULL, "expires_at" timestamp with time zone NOT NULL)',
         'CREATE INDEX "cronjob_locks_job_name_like" ON "cronjob_locks" ("job_name" varchar_pattern_ops)',
     ],
+    "mariadb": [
+        "CREATE TABLE `django_migrations` (`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, "
+        "`app` varchar(255) NOT NULL, `name` varchar(255) NOT NULL, `applied` datetime(6) NOT NULL)",
+        "CREATE TABLE `cronjob_locks` (`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, "
+        "`job_name` varchar(100) NOT NULL UNIQUE, `locked_by` varchar(100) NOT NULL, "
+        "`locked_at` datetime(6) NOT NULL, `expires_at` datetime(6) NOT NULL)",
+    ],
 }
 # Both backends: the original's two indexes, then its migration records.
 COMMON = [
-    'CREATE INDEX "cronjob_loc_job_nam_0ccec5_idx" ON "cronjob_locks" ("job_name")',
-    'CREATE INDEX "cronjob_loc_expires_5e9f42_idx" ON "cronjob_locks" ("expires_at")',
+    "CREATE INDEX cronjob_loc_job_nam_0ccec5_idx ON cronjob_locks (job_name)",
+    "CREATE INDEX cronjob_loc_expires_5e9f42_idx ON cronjob_locks (expires_at)",
     "INSERT INTO django_migrations (app, name, applied) VALUES "
     "('utils', '0001_initial', '2025-10-27 01:19:00'), "
     "('utils', '0002_alter_cronjoblock_locked_at', '2025-12-12 03:18:00')",
@@ -51,6 +60,9 @@ LOCKS = {
     "postgres": "INSERT INTO cronjob_locks (job_name, locked_by, locked_at, expires_at) VALUES "
     "('notify_late_sprs', 'web-old-1234', now(), now() + interval '1 hour'), "
     "('test_cronjob', 'web-dead-99', now() - interval '2 hours', now() - interval '1 hour')",
+    "mariadb": "INSERT INTO cronjob_locks (job_name, locked_by, locked_at, expires_at) VALUES "
+    "('notify_late_sprs', 'web-old-1234', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) + INTERVAL 1 HOUR), "
+    "('test_cronjob', 'web-dead-99', UTC_TIMESTAMP(6) - INTERVAL 2 HOUR, UTC_TIMESTAMP(6) - INTERVAL 1 HOUR)",
 }
 
 
@@ -70,6 +82,8 @@ def tables(database: ScratchDatabase) -> set[str]:
         return {
             str(name) for (name,) in database.query("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
+    if database.backend == "mariadb":
+        return {str(name) for (name,) in database.query("SHOW TABLES")}
     rows = database.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
     return {str(name) for (name,) in rows}
 
