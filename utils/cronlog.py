@@ -29,8 +29,6 @@ EMOJI = {
     "starting": "🚀",
     "replaced": "🔄",
     "dry_run_lock": "📝",
-    "cleaned_up": "🧹",
-    "result": "📄",
 }
 LEVEL = {"failed": "error", "warning": "warning", "stopping": "warning"}
 # text: "<emoji> [<job>] <message>"; plain: "<emoji> <message>", the original system's lines;
