@@ -15,7 +15,6 @@ import traceback
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -95,6 +94,7 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
             fmt=settings.CRONJOB_LOG_FORMAT,
         )
         self.verbosity = 1
+        self.pod_id = pod_id()  # fixed when the command is made, as in the original
         self.lease: Lease | None = None
         self.run: CronJobRun | None = None
         self.summary: Counter[str] = Counter()
@@ -115,10 +115,6 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
         self._returned: object = None  # what execute_job returned
 
     # --- Public names kept from the original system -----------------------------------------
-    @cached_property
-    def pod_id(self) -> str:
-        return pod_id()
-
     @property
     def lock_acquired(self) -> bool:
         return self.lease is not None

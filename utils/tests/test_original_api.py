@@ -214,3 +214,13 @@ def test_json_lines_carry_the_same_messages() -> None:
     assert messages["starting"].startswith("Starting report_job on pod ")
     assert messages["completed"].startswith("Completed report_job in ")
     assert messages["result"] == "Report done"  # the returned text, as a line of its own
+
+
+def test_the_pod_id_is_fixed_when_the_command_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    hosts = iter(["host1", "host2"])
+    monkeypatch.setattr(socket, "gethostname", lambda: next(hosts))
+    first, second = ReportJob(), ReportJob()  # as the original's tests make two "pods"
+    assert first.pod_id.startswith("host1-") and second.pod_id.startswith("host2-")
+    assert first.acquire_lock() and not second.acquire_lock()
+    first.release_lock()
+    assert second.acquire_lock()
