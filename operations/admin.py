@@ -4,10 +4,17 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from operations.models import CronJobDailyStats, CronJobHourlyStats, KnownJob
+from webkit.adminhelp import AdminHelpMixin
 
 
-class _StatsAdmin(admin.ModelAdmin):
+class _StatsAdmin(AdminHelpMixin, admin.ModelAdmin):
     """Rollups are written by aggregate_cron_analytics only."""
+
+    admin_help = (
+        "Figures rolled up from the run history by aggregate_cron_analytics every hour; "
+        "read-only. The runs themselves are under Utils › Cron job runs."
+    )
+    admin_help_doc = "docs/monitoring.md"
 
     list_filter = ("job_name",)
     readonly_fields = ()
