@@ -73,16 +73,17 @@ clean-root-demo:
 	scripts/clean-root-demo
 
 # The demo runs on the embedded SQLite database in var/ with DEBUG on (no secrets needed):
-# it builds the demo club (docs/demo-club.md), runs every scheduled job as a dry run, then
-# shows the local scheduler (docs/scheduling.md): the next runs, one job run through it, and
-# a few seconds of scheduling that end as a SIGTERM would.
+# it builds the demo club with a month of the jobs' runs and a staff login (docs/demo-club.md),
+# runs every scheduled job as a dry run, shows the local scheduler (docs/scheduling.md): the
+# next runs, one job run through it, a few seconds of scheduling that end as a SIGTERM would;
+# and ends on cron_status and the command that opens the dashboard (docs/monitoring.md).
 JOBS := notify_aging_logsheets send_duty_preop_emails expire_ad_hoc_days notify_late_sprs \
         send_maintenance_digest report_duty_delinquents notify_pilot_currency send_deferred_notices \
         aggregate_cron_analytics
 demo: export DEBUG = 1
 demo: venv
 	$(PY) manage.py migrate --no-input -v0
-	$(PY) manage.py seed_demo --reset
+	$(PY) manage.py seed_demo --reset --history 30
 	@for job in $(JOBS); do echo; $(PY) manage.py $$job --dry-run || exit $$?; done
 	@echo
 	$(PY) manage.py test_cronjob --units 3
@@ -94,6 +95,8 @@ demo: venv
 	$(PY) manage.py run_scheduler --for 3s
 	@echo
 	$(PY) manage.py cron_status
+	@echo
+	@echo "The dashboard: DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000, then open http://127.0.0.1:8000/cron/ and log in as demo-ops / demo-ops-password (demo only)"
 
 # The whole suite on SQLite, then again on PostgreSQL (127.0.0.1:5432, or TEST_POSTGRES_URL).
 # PostgreSQL tests skip with the reason when it is unreachable; REQUIRE_POSTGRES=1 fails instead.
@@ -130,8 +133,8 @@ lint: dev
 clean:
 	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .ruff_cache .mypy_cache build/test-artifacts build/pods
 
-# docs/images/dashboard.png: the headless-Chromium test's screenshot of the dashboard (a week
-# of demo runs), copied from the test's artifacts directory.
+# docs/images/dashboard.png: the headless-Chromium test's screenshot of the dashboard (the demo
+# club after a month: seed_demo --history 30), copied from the test's artifacts directory.
 dashboard-screenshot: dev system-packages
 	rm -rf build/test-artifacts && mkdir -p build
 	$(PY) -m pytest -q operations/tests/test_dashboard.py -k chromium --basetemp=build/test-artifacts

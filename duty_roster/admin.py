@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from duty_roster.models import ClubClosure, DutyAssignment
 from logsheet.models import CREW_FIELDS
+from webkit.adminhelp import AdminHelpMixin
 
 
 @admin.register(DutyAssignment)
@@ -27,7 +28,12 @@ class DutyAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClubClosure)
-class ClubClosureAdmin(admin.ModelAdmin):
+class ClubClosureAdmin(AdminHelpMixin, admin.ModelAdmin):
+    admin_help = (
+        "Days the club is closed, first to last day inclusive. On these days the duty jobs "
+        "(send_duty_preop_emails, expire_ad_hoc_days) record a skipped run and send nothing."
+    )
+    admin_help_doc = "docs/scheduling.md#closed-days"
     list_display = ("start", "end", "reason")
     date_hierarchy = "start"
     search_fields = ("reason",)

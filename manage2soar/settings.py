@@ -170,6 +170,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # First: its admin/base_site.html (the web app's icon) extends the admin's own.
+    "webkit",
     # SimpleAdminConfig: admin modules load from urls.py, so a cron command never imports them.
     "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
@@ -396,8 +398,8 @@ if _db["ENGINE"] == "django.db.backends.postgresql" and not (
 # The zone the CronJobs' schedules are evaluated in (render_cronjobs); a job may set its own.
 CRONJOB_TIMEZONE = time_zone("CRONJOB_TIMEZONE", "Etc/UTC")
 CRONJOB_LOG_FORMAT = env.str("CRONJOB_LOG_FORMAT", default="text")
-if CRONJOB_LOG_FORMAT not in ("text", "json"):
-    raise ImproperlyConfigured(f"CRONJOB_LOG_FORMAT={CRONJOB_LOG_FORMAT!r} must be text or json")
+if CRONJOB_LOG_FORMAT not in ("text", "plain", "json"):  # utils.cronlog.LOG_FORMATS
+    raise ImproperlyConfigured(f"CRONJOB_LOG_FORMAT={CRONJOB_LOG_FORMAT!r} must be text, plain or json")
 # After SIGTERM/SIGINT a job has this long to reach its next checkpoint before it is stopped
 # where it stands; Kubernetes sends SIGKILL 30 s after SIGTERM.
 CRONJOB_STOP_GRACE_SECONDS = env_float("CRONJOB_STOP_GRACE_SECONDS", 10.0, minimum=0, maximum=3600)

@@ -7,11 +7,13 @@ from django.contrib import admin
 from django.urls import path, re_path
 
 from operations import dashboard, views
+from webkit.views import favicon
 
 admin.autodiscover()
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon, name="favicon"),
     # The scheduled jobs at a glance (staff only). /metrics is answered by HealthCheckMiddleware.
     path("cron/", dashboard.dashboard, name="cron_dashboard"),
     # Files in the local media folder (reports such as the duty-delinquency CSV) are member

@@ -1,7 +1,7 @@
 """Names for files put in the default storage that nobody can guess or read a person from.
 
-The club's media bucket serves files to whoever has the link, so a report's or a document's
-path must not be guessable (128 bits of randomness) and must not carry a member's name.
+The club's media bucket serves files to whoever has the link, so a report's path must not be
+guessable (128 bits of randomness) and must not carry a member's name.
 """
 
 from __future__ import annotations
@@ -27,18 +27,3 @@ def entropy_name(prefix: str, suffix: str) -> str:
     if suffix and not _SAFE_EXTENSION.match(suffix):
         raise ValueError(f"suffix {suffix!r} must be empty or an extension like '.csv'")
     return f"{prefix}-{random_token()}{suffix}"
-
-
-def safe_extension(filename: str) -> str:
-    """The file's extension, lower-cased, if it is a plain one (``.pdf``); else ``""``."""
-    extension = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
-    return extension if _SAFE_EXTENSION.match(extension) else ""
-
-
-def document_path(instance: object, filename: str) -> str:
-    """``upload_to`` for member documents: ``documents/<random>.<ext>``.
-
-    The uploaded name often holds the member's name ("Jane Doe medical.pdf"); only its
-    extension is kept, and only when it is plain letters and digits.
-    """
-    return f"documents/{random_token()}{safe_extension(filename)}"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from members.admin import MemberAdmin
 from members.models import Member
 from notifications.models import Delivery, NoticeKind, Notification, OptOut
+from webkit.adminhelp import AdminHelpMixin
 
 
 class OptOutInline(admin.TabularInline[OptOut, Member]):
@@ -52,9 +53,16 @@ class OptOutAdmin(admin.ModelAdmin[OptOut]):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin[Delivery]):
+class DeliveryAdmin(AdminHelpMixin, admin.ModelAdmin[Delivery]):
     """The ledger is the record of what was sent: read-only, but for an operator's resolution of
     a notice in doubt (the permission "Can resolve a delivery in doubt")."""
+
+    admin_help = (
+        "Every notice the jobs sent or tried to send, one row per recipient and channel. A notice "
+        "in doubt may or may not have arrived: ask the recipient or the provider, then mark it "
+        "delivered or not delivered (the job's next run for that day sends one not delivered)."
+    )
+    admin_help_doc = "docs/notifications.md#in-doubt"
 
     list_display = (
         "job_name",

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from operations import health
 from operations.alert_limits import AlertLimits
+from operations.states import JobState
 from operations.status import ALERTS_OF
 from utils.clubtime import club_date, club_time_text, club_today
 from utils.cronlog import redact
@@ -208,10 +209,13 @@ def alert_after_failed_run(job: BaseCronJobCommand) -> None:
 
 
 def problem_alerts(status: JobStatus, threshold: int) -> list[Alert]:
-    """One alert per problem of ``status``: overdue, failing, notices in doubt, slow."""
+    """One alert per alerted state of ``status`` (``JobState.alerts``): overdue, failing, notices
+    in doubt, slow. A waiting job, one that failed fewer times than ``threshold``, a running or an
+    ok one is not alerted on."""
     alerts = []
     name = status.job_name
-    if status.overdue is not None:
+    states = status.states(threshold)
+    if JobState.OVERDUE in states and status.overdue is not None:
         slot = status.overdue.slot
         last = f"{club_time_text(status.last_ran_at)} (club time)" if status.last_ran_at else "never"
         alerts.append(
@@ -227,13 +231,13 @@ def problem_alerts(status: JobStatus, threshold: int) -> list[Alert]:
                 ],
             )
         )
-    if status.failing(threshold):
+    if JobState.FAILING in states:
         alert = failure_streak_alert(name, threshold)
         if alert is not None:
             alerts.append(alert)
-    if status.newest_in_doubt is not None:
+    if JobState.IN_DOUBT in states and status.newest_in_doubt is not None:
         alerts.append(in_doubt_alert(status, *status.newest_in_doubt))
-    if status.slow:
+    if JobState.SLOW in states:
         running_slow = health.is_slow(status.running_for, status.deadline)
         run = status.last_run if running_slow else status.last_finished
         if run is not None:

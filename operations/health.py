@@ -11,6 +11,9 @@ touches the database, so a test can check a rule with plain values.
   was skipped for a reason of its own (the occurrence had already succeeded, a closed day):
   every skip except "the lock was held by another pod", whose holder's run is the one that
   counts. A failed, timed-out or interrupted run is not a run that ran.
+- **Waiting.** A job with no run at all is judged only on the slots at or after the moment this
+  installation first knew it (``operations.known_jobs``): until the first of them is due it is
+  waiting, not overdue. A job that has run once is judged on every slot.
 - **Failing.** Consecutive failures are the ``failed`` and ``timed_out`` runs since the job's
   last ``succeeded`` one; skipped, interrupted and running runs neither break nor extend the
   streak.
@@ -66,13 +69,22 @@ class Overdue:
     due_at: datetime.datetime  # when it became overdue
 
 
+def first_slot(spec: JobSpec, since: datetime.datetime) -> datetime.datetime:
+    """The first slot of ``spec`` at or after ``since``."""
+    return next(occurrences(spec.schedule, spec.timezone, since - datetime.timedelta(microseconds=1)))
+
+
 def overdue(
-    spec: JobSpec, last_ran: datetime.datetime | None, now: datetime.datetime
+    spec: JobSpec,
+    last_ran: datetime.datetime | None,
+    now: datetime.datetime,
+    waiting_since: datetime.datetime | None = None,
 ) -> tuple[datetime.datetime | None, Overdue | None]:
     """(the latest due slot, the overdue slot or None) for a job whose last run that ran
-    started at ``last_ran``."""
+    started at ``last_ran``. For a job that has never run, ``waiting_since`` is when this
+    installation first knew it: earlier slots are not its to miss."""
     slot = previous_slot(spec, now - due_after(spec))
-    if slot is None:
+    if slot is None or (waiting_since is not None and slot < waiting_since):
         return None, None
     if last_ran is not None and last_ran >= slot - CLOCK_SKEW:
         return slot, None

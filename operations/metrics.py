@@ -28,6 +28,7 @@ from prometheus_client.exposition import choose_encoder
 
 from operations.analytics import rolled_up_day, with_utc_day
 from operations.models import CronJobDailyStats
+from operations.states import JobState
 from operations.status import LOCK_HELD, JobStatus, job_statuses
 from utils.models import CronJobRun
 
@@ -109,8 +110,17 @@ class CronJobCollector:
         )
         lock_held = family("lock_held", "1 while a live lock is held (the job is running).")
         lock_age = family("lock_held_seconds", "How long the live lock has been held (0 without one).")
+        state = family(
+            "state",
+            "1 for each state the job is in (operations.states: waiting, ok, running, failed, failing, "
+            "overdue, in_doubt, slow), else 0.",
+            ("job_name", "state"),
+        )
         for status in statuses:
             name = [status.job_name]
+            current = status.states(threshold)
+            for each in JobState:
+                state.add_metric([status.job_name, each.value], int(each in current))
             run, finished = status.last_run, status.last_finished
             facts = {
                 "last_success": _ts(status.last_success_at),
@@ -134,7 +144,7 @@ class CronJobCollector:
             lock_age.add_metric(name, running.total_seconds() if running is not None else 0)
         yield info
         yield from values.values()
-        yield from (failures, failing, overdue, slow, in_doubt, lock_held, lock_age)
+        yield from (failures, failing, overdue, slow, in_doubt, lock_held, lock_age, state)
 
 
 REGISTRY = CollectorRegistry(auto_describe=False)

@@ -65,3 +65,24 @@ class CronJobDailyStats(CronJobStats):
 
     def __str__(self) -> str:
         return f"{self.job_name} {self.day}"
+
+
+class KnownJob(models.Model):
+    """A scheduled job this installation knows, and since when (``operations.known_jobs``).
+
+    A job that has never run is *waiting*, not overdue, until its first slot at or after
+    ``first_seen_at`` is due: a fresh install is healthy before any schedule has come round.
+    """
+
+    job_name = models.CharField(max_length=100, unique=True)
+    first_seen_at = models.DateTimeField(
+        help_text="When this installation first knew the job: the migrate that added it, or the first "
+        "status read that found it missing."
+    )
+
+    class Meta:
+        verbose_name = "known scheduled job"
+        ordering = ["job_name"]
+
+    def __str__(self) -> str:
+        return f"{self.job_name} (known since {self.first_seen_at:%Y-%m-%d %H:%M}Z)"

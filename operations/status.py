@@ -1,5 +1,5 @@
-"""What operators ask of the run history: per job, the last run, who holds the lock, and the
-notices the ledger has in doubt.
+"""What operators ask of the run history: per job, the last run, who holds the lock, the
+notices the ledger has in doubt, and the job's states (``operations.states``).
 
 ``job_statuses()`` answers for every job with a fixed number of queries, whatever the size of
 the history: window functions pick each job's latest rows, aggregates the rest. The health
@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from notifications.models import Delivery
 from operations import health
+from operations.known_jobs import first_seen
+from operations.states import JobState
 from utils.cli import format_age
 from utils.locking import HeldLock
 from utils.models import CronJobLock, CronJobRun
@@ -58,6 +60,8 @@ class JobStatus:
     overdue: health.Overdue | None = None
     in_doubt: int = 0  # its notices (and alerts) in doubt: an operator must check and resolve them
     newest_in_doubt: tuple[int, datetime.datetime] | None = None  # id and time of its own newest one
+    first_seen_at: datetime.datetime | None = None  # when this installation first knew the job
+    waiting_until: datetime.datetime | None = None  # never ran: when its first slot since then is due
 
     @property
     def timezone(self) -> str | None:
@@ -93,18 +97,36 @@ class JobStatus:
     def failing(self, threshold: int) -> bool:
         return self.consecutive_failures >= threshold
 
-    def problems(self, threshold: int) -> list[str]:
-        """Short words for what is wrong: overdue, failing, in_doubt, slow (empty when healthy)."""
-        found = []
-        if self.overdue is not None:
-            found.append("overdue")
+    def states(self, threshold: int) -> list[JobState]:
+        """Every state the job is in, the worst first (``[OK]`` when nothing else applies)."""
+        found = set()
         if self.failing(threshold):
-            found.append("failing")
+            found.add(JobState.FAILING)
+        elif self.consecutive_failures:
+            found.add(JobState.FAILED)
+        if self.overdue is not None:
+            found.add(JobState.OVERDUE)
         if self.in_doubt:
-            found.append("in_doubt")
+            found.add(JobState.IN_DOUBT)
         if self.slow:
-            found.append("slow")
-        return found
+            found.add(JobState.SLOW)
+        if self.running_for is not None:
+            found.add(JobState.RUNNING)
+        if self.last_run is None and self.overdue is None:
+            found.add(JobState.WAITING)
+        return JobState.ranked(found)
+
+    def state(self, threshold: int) -> JobState:
+        """The state its badge shows: the worst of ``states()``."""
+        return self.states(threshold)[0]
+
+    def needs_attention(self, threshold: int) -> bool:
+        """Whether ``cron_status --check`` exits 1 for this job."""
+        return any(state.needs_attention for state in self.states(threshold))
+
+    def problems(self, threshold: int) -> list[str]:
+        """The alerted states: failing, overdue, in_doubt, slow (empty when healthy)."""
+        return [state.value for state in self.states(threshold) if state.alerts]
 
 
 def latest_runs() -> dict[str, CronJobRun]:
@@ -182,7 +204,8 @@ def notices_in_doubt() -> dict[str, Doubts]:
 def job_statuses(now: datetime.datetime | None = None) -> list[JobStatus]:
     """Registered jobs first (in name order), then any other job seen in the history.
 
-    Six queries, whatever the size of the history.
+    Seven queries, whatever the size of the history (an eighth the first time a scheduled job
+    has no ``KnownJob`` row: it is recorded then).
     """
     now = now or timezone.now()
     commands = cron_commands()
@@ -193,15 +216,20 @@ def job_statuses(now: datetime.datetime | None = None) -> list[JobStatus]:
     streaks = failure_streaks()
     locks = CronJobLock.objects.held()
     doubts = notices_in_doubt()
+    seen = first_seen(list(specs), now)
     names = list(commands) + sorted((set(runs) | set(locks) | set(doubts)) - set(commands))
     statuses = []
     for name in names:
         spec = specs.get(name)
         job_times = times.get(name, {})
-        next_run = due_slot = overdue = None
+        next_run = due_slot = overdue = waiting_until = None
         if spec is not None:
             next_run = health.next_slot(spec, now)
-            due_slot, overdue = health.overdue(spec, job_times.get("last_ran_at"), now)
+            # A job that never ran is judged only from when this installation first knew it.
+            since = seen[name] if name not in runs else None
+            due_slot, overdue = health.overdue(spec, job_times.get("last_ran_at"), now, since)
+            if since is not None:
+                waiting_until = health.first_slot(spec, since) + health.due_after(spec)
         statuses.append(
             JobStatus(
                 job_name=name,
@@ -219,6 +247,8 @@ def job_statuses(now: datetime.datetime | None = None) -> list[JobStatus]:
                 overdue=overdue,
                 in_doubt=doubts.get(name, Doubts()).count,
                 newest_in_doubt=doubts.get(name, Doubts()).newest,
+                first_seen_at=seen.get(name),
+                waiting_until=waiting_until,
             )
         )
     return statuses

@@ -183,7 +183,9 @@ def test_the_database_connection_killed_mid_run_exits_75_and_the_next_run_comple
     smtp.release()
     assert job.wait() == ExitCode.TEMPFAIL
     [line] = job.stderr_lines
-    assert line.startswith(f"❌ [{JOB}] database unreachable: ") and line.endswith("(exit 75)")
+    assert line.startswith(f"❌ [{JOB}] Job {JOB} failed: database unreachable: ") and line.endswith(
+        "(exit 75)"
+    )
     # The message that was out when the connection died is recorded as sent, not in doubt.
     assert ledger(db) == {"sent": 6}
 
@@ -239,7 +241,7 @@ def test_a_pod_whose_clock_runs_five_minutes_ahead_cannot_take_a_live_lock(
         timeout=60,
         check=False,
     )
-    assert "Removed 0 expired lock(s)" in cleanup.stdout
+    assert "Cleaned up 0 expired locks" in cleanup.stdout
     assert any_db.query("SELECT token FROM utils_cronjoblock") == [(token,)]
     assert holder.wait() == 0
 

@@ -132,7 +132,9 @@ def test_a_pod_retried_at_once_after_a_sigkill_waits_out_the_lease_and_finishes_
         assert f"📧 sent {total - 4}, 4 already sent" in retry.stdout
     copies = Counter(smtp.recipients())
     assert len(copies) >= total - in_doubt and set(copies.values()) == {1}, copies
-    assert "⏳" in retry.stdout and "took over" in retry.stdout, retry.stdout
+    assert "⏳" in retry.stdout and "🔄 [report_duty_delinquents] Replaced expired lock" in retry.stdout, (
+        retry.stdout
+    )
     statuses = [status for status, *_ in runs(db)]
     assert statuses == ["failed", "failed" if in_doubt else "succeeded"], runs(db)
     assert str(runs(db)[0][2]).startswith("abandoned")

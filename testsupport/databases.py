@@ -146,11 +146,14 @@ class ScratchDatabase:
         else:
             raise ValueError(f"unknown backend {backend!r}")
 
-    def create(self) -> ScratchDatabase:
+    def create(self, migrate: bool = True) -> ScratchDatabase:
+        """Create the database, migrated unless ``migrate`` is False (then it is empty)."""
         if self.backend == "postgres":
             self._admin(f'CREATE DATABASE "{self.name}"')
         elif self.backend == "mariadb":
             self._admin(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4")
+        if not migrate:
+            return self
         result = run_manage("migrate", "--no-input", "-v0", env=manage_env(self.url))
         if result.returncode != 0:
             raise RuntimeError(f"migrate failed on {self.backend}: {result.stderr[-2000:]}")

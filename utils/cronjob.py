@@ -15,17 +15,16 @@ import traceback
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandParser, OutputWrapper
 from django.db import connections, transaction
 
 from utils import signals
 from utils.cli import OneLineErrorsCommand, iso_date, positive_int
 from utils.clubtime import club_date, club_today
-from utils.cronlog import CronLogger, first_line, redact
+from utils.cronlog import LOG_FORMATS, CronLogger, first_line, redact
 from utils.errors import DATABASE_ERRORS, JobStop, LeaseLost, UsageError, classify_database_error
 from utils.exitcodes import CronJobExit, ExitCode
 from utils.heartbeat import Heartbeat
@@ -43,10 +42,25 @@ __all__ = ["BaseCronJobCommand", "iso_date", "positive_int"]
 Outcome = tuple[str, int, str]  # (run status, exit code, one line)
 
 
+class _CommandStream:
+    """A command's stdout or stderr as it is when a line is written: a test or a script may
+    swap ``command.stdout`` after the logger was made, as with the original system."""
+
+    def __init__(self, command: BaseCronJobCommand, name: str) -> None:
+        self.command, self.name = command, name
+
+    def write(self, text: str, /) -> object:
+        return getattr(self.command, self.name).write(text)
+
+    def flush(self) -> object:
+        return getattr(self.command, self.name).flush()
+
+
 class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsCommand):
     job_name: ClassVar[str] = ""
-    # Also a schedule fact; a run may set its own (test_cronjob's --max-seconds).
-    max_execution_time: datetime.timedelta | None = None
+    # Also a schedule fact; a run may set its own (test_cronjob's --max-seconds). One hour
+    # unless the job says otherwise, as in the original system; None: no deadline.
+    max_execution_time: datetime.timedelta | None = datetime.timedelta(hours=1)
     # Schedule facts, read by the job registry (utils.registry); None = not scheduled.
     schedule: ClassVar[str | None] = None
     schedule_timezone: ClassVar[str | None] = None  # None: the deployment's default zone
@@ -70,7 +84,17 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.job_name:
-            raise TypeError(f"{type(self).__name__} must set job_name")
+            raise ValueError(f"{type(self).__name__} must define job_name")
+        # Usable before handle() (the original's helpers work on a fresh instance); handle()
+        # sets the format and verbosity of the run.
+        self.logger = CronLogger(
+            self.job_name,
+            _CommandStream(self, "stdout"),
+            _CommandStream(self, "stderr"),
+            fmt=settings.CRONJOB_LOG_FORMAT,
+        )
+        self.verbosity = 1
+        self.pod_id = pod_id()  # fixed when the command is made, as in the original
         self.lease: Lease | None = None
         self.run: CronJobRun | None = None
         self.summary: Counter[str] = Counter()
@@ -86,15 +110,22 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
         self._unit_renewed_at: float | None = None
         self._failures: dict[str, str] = {}  # summary key -> what it counts, for the run's line
         self._occurrence_day: datetime.date | None = None
+        self._waiting_for_holder = False  # utils.takeover logs the end of its own wait
+        self._cause: BaseException | None = None  # what ended the run, for a call_command caller
+        self._returned: object = None  # what execute_job returned
 
     # --- Public names kept from the original system -----------------------------------------
-    @cached_property
-    def pod_id(self) -> str:
-        return pod_id()
-
     @property
     def lock_acquired(self) -> bool:
         return self.lease is not None
+
+    @property
+    def verbosity(self) -> int:
+        return self.logger.verbosity
+
+    @verbosity.setter
+    def verbosity(self, value: int) -> None:
+        self.logger.verbosity = value
 
     def acquire_lock(self) -> bool:
         """Take the job's lock (one conditional statement); False when another pod holds it."""
@@ -106,6 +137,8 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
             float(settings.CRONJOB_LEASE_SECONDS),
             occurrence=occurrence.name if occurrence else "",
         )
+        if self.lease is not None and self.lease.replaced and not self._waiting_for_holder:
+            self.logger.log("replaced", f"Replaced expired lock for {self.job_name}", min_verbosity=2)
         return self.lease is not None
 
     def release_lock(self) -> bool:
@@ -119,7 +152,10 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
         if released:
             self.log("released", "Released lock")
         else:
-            self.log_warning("Lock was no longer ours (its lease ran out); left it alone")
+            self.log_warning(
+                f"Lock for {self.job_name} was not found during release (its lease ran out): "
+                "another pod's lock, if any, was left alone"
+            )
         return released
 
     def log(self, event: str, message: str, **fields: Any) -> None:
@@ -138,7 +174,9 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
         self.logger.log("failed", message, **fields)
 
     # --- What a job uses while it works ------------------------------------------------------
-    def execute_job(self, *args: Any, **options: Any) -> None:
+    def execute_job(self, *args: Any, **options: Any) -> object:
+        """The job's work. A text it returns is printed after the run's last line (as the
+        original printed it) and returned by ``handle()`` and ``call_command()``."""
         raise NotImplementedError("subclasses of BaseCronJobCommand must implement execute_job()")
 
     def validate_options(self, options: dict[str, Any]) -> None:
@@ -240,28 +278,31 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
         )
         parser.add_argument(
             "--log-format",
-            choices=("text", "json"),
+            choices=LOG_FORMATS,
             default=None,
-            help="text (emoji lines) or json (one object per line); default CRONJOB_LOG_FORMAT.",
+            help="text (emoji lines), plain (emoji lines without the [job] tag, as the original "
+            "system printed them) or json (one object per line); default CRONJOB_LOG_FORMAT.",
         )
 
     # --- The run -----------------------------------------------------------------------------
-    def handle(self, *args: Any, **options: Any) -> None:
-        self.dry_run = options["dry_run"]
-        self.force = options["force"]
+    def handle(self, *args: Any, **options: Any) -> str | None:
+        """The run. Options may be partial, as when a test or script calls ``handle()`` itself
+        (the parser's defaults apply); a ``stdout``/``stderr`` among them is written to. Returns
+        the text ``execute_job()`` returned (Django prints it, as the original did)."""
+        for name in ("stdout", "stderr"):
+            stream = options.get(name)
+            if stream is not None and getattr(getattr(self, name), "_out", None) is not stream:
+                setattr(self, name, stream if isinstance(stream, OutputWrapper) else OutputWrapper(stream))
+        self.dry_run = options.get("dry_run", False)
+        self.force = options.get("force", False)
         self.resend = options.get("resend", False)
         self.send_in_doubt = options.get("send_in_doubt", False)
-        self.verbosity = options["verbosity"]
-        self.logger = CronLogger(
-            self.job_name,
-            self.stdout,
-            self.stderr,
-            fmt=options["log_format"] or settings.CRONJOB_LOG_FORMAT,
-            verbosity=self.verbosity,
-        )
+        self.verbosity = options.get("verbosity", 1)
+        self.logger.fmt = options.get("log_format") or settings.CRONJOB_LOG_FORMAT
         self.logger.context = {"pod": self.pod_id}
+        self._returned, self._cause = None, None
         try:
-            self.occurrence: Occurrence = current_occurrence(self.job_name, options["occurrence"])
+            self.occurrence: Occurrence = current_occurrence(self.job_name, options.get("occurrence"))
         except ValueError as exc:
             self._fail(ExitCode.USAGE, f"bad occurrence: {exc}")
         if len(self.pod_id) > POD_ID_MAX_LENGTH:
@@ -282,20 +323,35 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
                 self._run_dry(args, options)
             else:
                 self._run_locked(args, options)
+        return self._returned_text()
 
-    def _fail(self, code: int, message: str) -> None:
+    def _returned_text(self) -> str | None:
+        """What execute_job returned, if text: Django prints it after the run's last line. A
+        JSON log gets it as a line of its own instead, so every line stays one object."""
+        if not isinstance(self._returned, str) or not self._returned:
+            return None
+        if self.logger.fmt == "json":
+            self.logger.log("result", self._returned, min_verbosity=0)
+            return None
+        return self._returned
+
+    def _fail(self, code: int, message: str, cause: BaseException | None = None) -> None:
         message = redact(message)
         self.log_error(f"{message} (exit {code})")
-        raise CronJobExit(code, message)
+        # A caller of call_command gets the exit code (``returncode``, as on CommandError) and,
+        # as __cause__, the exception the job raised.
+        raise CronJobExit(code, message) from cause
 
     def _run_dry(self, args: tuple[Any, ...], options: dict[str, Any]) -> None:
-        self.log("dry_run", "Dry run: nothing will be written or sent")
+        self.logger.log("dry_run", f"DRY RUN: {self.job_name} (no changes will be made)", min_verbosity=0)
         started = time.monotonic()
         try:
             closed = self._closure(options)
             if closed is not None:
                 self.log("skipped", closed)
                 return
+            self.logger.log("dry_run_lock", "Skipping lock acquisition for dry run", min_verbosity=0)
+            self._log_starting()
             # Belt and braces: whatever the job does, its writes are rolled back.
             with transaction.atomic():
                 self._execute(args, options)
@@ -303,7 +359,11 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
             status, code, message = self._result()
         except BaseException as exc:  # noqa: BLE001 - every way out maps to one line
             status, code, message = self._outcome(exc)
+            self._cause = exc
         self._report(status, code, message, time.monotonic() - started)
+
+    def _log_starting(self) -> None:
+        self.logger.log("starting", f"Starting {self.job_name} on pod {self.pod_id}", min_verbosity=0)
 
     def _run_locked(self, args: tuple[Any, ...], options: dict[str, Any]) -> None:
         try:
@@ -349,10 +409,12 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
             self.log("lock_acquired", f"Acquired lock for pod: {self.pod_id}")
             self._start_heartbeat()
             self._observe(signals.run_started)
+            self._log_starting()
             self._execute(args, options)
             status, code, message = self._result()
         except BaseException as exc:  # noqa: BLE001 - every way out maps to one line
             status, code, message = self._outcome(exc)
+            self._cause = exc
         duration = time.monotonic() - started
         if self.run is not None:
             self._best_effort(self._finish_run, status, code, message, duration)
@@ -367,7 +429,7 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
             self.checkpoint()
             if options.get("profile"):
                 with profiled() as profile:
-                    self.execute_job(*args, **options)
+                    self._returned = self.execute_job(*args, **options)
                 self.log(
                     "profile",
                     profile.line(),
@@ -376,7 +438,7 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
                     peak_rss_mib=round(profile.peak_rss_mib, 1),
                 )
             else:
-                self.execute_job(*args, **options)
+                self._returned = self.execute_job(*args, **options)
         finally:
             self._in_job = False
             self._disarm_timer()
@@ -421,9 +483,13 @@ class BaseCronJobCommand(LockTaking, StopControl, RunRecorder, OneLineErrorsComm
         suffix = f" ({counts})" if counts else ""
         if code == ExitCode.OK:
             if status != CronJobRun.Status.SKIPPED:
-                self.log_success(f"Command completed successfully in {duration:.2f}s{suffix}")
+                self.logger.log(
+                    "completed", f"Completed {self.job_name} in {duration:.2f}s{suffix}", min_verbosity=0
+                )
             return
-        self._fail(code, f"{message or status} after {duration:.2f}s{suffix}")
+        self._returned = None
+        detail = (message or status).removeprefix("failed: ")
+        self._fail(code, f"Job {self.job_name} failed: {detail} after {duration:.2f}s{suffix}", self._cause)
 
     def _closure(self, options: dict[str, Any]) -> str | None:
         """Why this run must not work (the club is closed on its day), else None."""

@@ -26,8 +26,14 @@ EMOJI = {
     "stopping": "🛑",
     "profile": "⏱️",
     "waiting": "⏳",
+    "starting": "🚀",
+    "replaced": "🔄",
+    "dry_run_lock": "📝",
 }
 LEVEL = {"failed": "error", "warning": "warning", "stopping": "warning"}
+# text: "<emoji> [<job>] <message>"; plain: "<emoji> <message>", the original system's lines;
+# json: one object per line.
+LOG_FORMATS = ("text", "plain", "json")
 
 _REDACTIONS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     # scheme://user:password@host -> scheme://user:***@host (the user may be empty)
@@ -84,9 +90,10 @@ class CronLogger:
         self.context: dict[str, Any] = {}
 
     def log(self, event: str, message: str, *, min_verbosity: int = 1, **fields: Any) -> None:
-        if self.verbosity < min_verbosity:
-            return
+        """One line of ``event``, shown from ``min_verbosity`` on; an error at every verbosity."""
         level = self.levels.get(event, "info")
+        if self.verbosity < min_verbosity and level != "error":
+            return
         message = redact(message)
         if self.fmt == "json":
             record: dict[str, Any] = {
@@ -99,6 +106,8 @@ class CronLogger:
                 **fields,
             }
             line = redact(json.dumps(record, default=str, ensure_ascii=False))
+        elif self.fmt == "plain":
+            line = f"{self.emoji.get(event, EMOJI['info'])} {message}"
         else:
             line = f"{self.emoji.get(event, EMOJI['info'])} [{self.job_name}] {message}"
         stream = self.err if level == "error" else self.out

@@ -17,7 +17,9 @@ class ExitCode(IntEnum):
 class CronJobExit(Exception):
     """Ends a scheduled command with ``returncode``; its one line has already been logged.
 
-    Not a ``CommandError``: Django would print it a second time.
+    Not a ``CommandError``: Django would print it a second time. A caller of ``call_command``
+    reads ``returncode`` (as on a ``CommandError``) and, when the job raised, the job's own
+    exception as ``__cause__``.
     """
 
     def __init__(self, returncode: int, message: str) -> None:

@@ -4,7 +4,9 @@ Acquire is one conditional statement: insert the row, or take over a row whose l
 out, in the same statement, so two pods racing can never both win and no pod can take a live
 lock. Lease times come from the database's clock, so a pod whose own clock runs ahead cannot
 see a live lease as expired. Every acquisition writes a new token; renewal and release match
-it, so a run that lost its lease can never extend or delete the next holder's row.
+it, so a run that lost its lease can never extend or delete the next holder's row. A token
+taken over from an expired lease starts with ``x`` (never a hex digit), so the acquirer knows,
+from the same statement, that it replaced a dead holder's lock.
 
 The clock is read when the row is compared, not when the statement started: a statement that
 waited behind another transaction's row lock (up to ``DATABASE_LOCK_TIMEOUT``) must see the
@@ -37,6 +39,10 @@ class Lease:
     holder: str
     token: str
     seconds: float
+    replaced: bool = False  # taken over from a holder whose lease had run out
+
+
+TAKEOVER_MARK = "x"  # first character of a token written by a takeover (tokens are hex)
 
 
 # The database's clock at the moment it is read, and that clock plus the lease, for each
@@ -70,13 +76,16 @@ def _acquire_sql(vendor: str, table: str) -> str:
     if vendor == "mysql":
         # MySQL evaluates the assignments left to right, so expires_at must come last.
         cols = ("locked_by", "token", "occurrence", "locked_at", "expires_at")
-        sets = ", ".join(f"{c} = IF(expires_at <= {now}, VALUES({c}), {c})" for c in cols)
+        new = {c: f"VALUES({c})" for c in cols} | {
+            "token": f"CONCAT('{TAKEOVER_MARK}', SUBSTRING(VALUES(token), 2))"
+        }
+        sets = ", ".join(f"{c} = IF(expires_at <= {now}, {new[c]}, {c})" for c in cols)
         return insert + f"ON DUPLICATE KEY UPDATE {sets}"
     # The new lease starts when the row is taken (after any wait for its row lock), not when
     # the statement started: the holder gets its whole lease.
     return insert + (
         "ON CONFLICT (job_name) DO UPDATE SET locked_by = excluded.locked_by, "
-        "token = excluded.token, occurrence = excluded.occurrence, "
+        f"token = '{TAKEOVER_MARK}' || SUBSTR(excluded.token, 2), occurrence = excluded.occurrence, "
         f"locked_at = {now}, expires_at = {plus} "
         f"WHERE {table}.expires_at <= {now} RETURNING token"
     )
@@ -130,9 +139,12 @@ class CronJobLockManager(models.Manager["CronJobLock"]):
             if getattr(exc.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE:
                 return None
             raise
-        if row is None or row[0] != token:
+        taken_over = TAKEOVER_MARK + token[1:]
+        if row is None or row[0] not in (token, taken_over):
             return None
-        return Lease(job_name=job_name, holder=holder, token=token, seconds=seconds)
+        return Lease(
+            job_name=job_name, holder=holder, token=row[0], seconds=seconds, replaced=row[0] == taken_over
+        )
 
     def renew(self, lease: Lease) -> bool:
         """Extend a live lease; False when it has run out or another holder has taken it.

@@ -44,7 +44,7 @@ class CronJobLock(models.Model):
         verbose_name = "cron job lock"
 
     def __str__(self) -> str:
-        return f"{self.job_name} held by {self.locked_by}"
+        return f"{self.job_name} ({self.locked_by})"
 
     def is_expired(self, now: datetime.datetime | None = None) -> bool:
         """Whether the lease has run out (by this process's clock unless ``now`` is given)."""

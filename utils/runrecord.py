@@ -39,10 +39,10 @@ class RunRecorder:
     summary: Counter[str]
     lease: Lease | None
 
+    pod_id: str
+
     if TYPE_CHECKING:  # provided by the command
 
-        @property
-        def pod_id(self) -> str: ...
         def log(self, event: str, message: str, **fields: Any) -> None: ...
         def log_warning(self, message: str, **fields: Any) -> None: ...
 

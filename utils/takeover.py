@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.conf import settings
 
 from utils.errors import OccurrenceStillRunning
-from utils.locking import HeldLock
+from utils.locking import HeldLock, Lease
 from utils.models import CronJobLock
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class NotTaken:
 
     @classmethod
     def held_by(cls, holder: str, job_name: str) -> NotTaken:
-        return cls(f"{job_name} is already running on {holder}", {"held_by": holder})
+        return cls(f"Job {job_name} is already running on {holder}", {"held_by": holder})
 
     @classmethod
     def done(cls, job_name: str, occurrence: str) -> NotTaken:
@@ -69,6 +69,8 @@ class LockTaking:
     job_name: ClassVar[str]
     occurrence: Occurrence
     force: bool
+    lease: Lease | None
+    _waiting_for_holder: bool
 
     if TYPE_CHECKING:  # provided by the command
 
@@ -85,6 +87,7 @@ class LockTaking:
         started = time.monotonic()
         wait = takeover_wait_seconds(float(settings.CRONJOB_LEASE_SECONDS))
         poll, waited_for, unseen = _FIRST_POLL, None, 0
+        self._waiting_for_holder = False
         while not self.acquire_lock():
             holder = CronJobLock.objects.holder(self.job_name)
             if holder is None:
@@ -101,16 +104,20 @@ class LockTaking:
             if waited_for is None:
                 self._log_waiting(holder, wait)
             waited_for = holder
+            self._waiting_for_holder = True  # its end is logged below, not by acquire_lock
             left = started + wait - time.monotonic()
             if left <= 0:
                 raise OccurrenceStillRunning(self.job_name, self.occurrence.name, holder.holder, wait)
             self._sleep(min(poll, left))
             poll = min(poll * 2, _LONGEST_POLL)
+        self._waiting_for_holder = False
         if waited_for is not None:
-            self.log(
-                "waiting",
-                f"Waited {time.monotonic() - started:.1f}s for {waited_for.holder}; took over the lock",
-            )
+            waited = f"{time.monotonic() - started:.1f}s"
+            if self.lease is not None and self.lease.replaced:
+                after = f"after waiting {waited} for {waited_for.holder}"
+                self.log("replaced", f"Replaced expired lock for {self.job_name} {after}")
+            else:
+                self.log("waiting", f"Waited {waited} for {waited_for.holder}, which released the lock")
         return None
 
     def _log_waiting(self, holder: HeldLock, wait: float) -> None:

@@ -87,6 +87,15 @@ def test_the_migration_job_migrates_the_fresh_database(club: Deployment) -> None
     assert isinstance(count, int) and count >= 1
 
 
+def test_cron_status_check_passes_right_after_the_migration(club: Deployment) -> None:
+    """A fresh install is healthy: before any schedule has come round, every job is waiting."""
+    ran(club, "manage2soar-migrate")
+    result = club.run("cron-status-check", label="cron-status-check-fresh")
+    assert_pod_ok(result)
+    assert "waiting for their first slot" in result.stdout, result.stdout[-3000:]
+    assert club.mail["cron-status-check-fresh"] == []
+
+
 def test_the_demo_club_and_a_staff_user_are_made_in_a_web_container(club: Deployment) -> None:
     """As an operator would, with `kubectl exec deployment/manage2soar-web -- …`."""
     seed = club.run("manage2soar-web", ["python", "manage.py", "seed_demo"], label="seed_demo")
@@ -224,8 +233,8 @@ def test_the_web_pod_answers_its_probes_and_a_staff_page(club: Deployment) -> No
 
 
 def test_cron_status_check_passes_once_every_job_ran(club: Deployment) -> None:
-    """On a fresh install before any slot, it would report every job overdue (a job that has
-    never run is not told apart yet); after each CronJob's run, nothing needs attention."""
+    """After each CronJob's run, nothing needs attention (right after the migration, before any
+    run, every job is waiting: operations/tests/test_job_states.py)."""
     for cronjob in CRONJOBS:
         ran(club, cronjob)
     result = club.run("cron-status-check")

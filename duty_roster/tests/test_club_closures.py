@@ -161,7 +161,7 @@ def test_the_closure_is_checked_after_the_lock(at_preop_run: None, smtp_settings
     CronJobLock.objects.acquire("send_duty_preop_emails", "other-pod", 60)
     result = run_command("send_duty_preop_emails")
     assert result.lines == [
-        "⏸️ [send_duty_preop_emails] send_duty_preop_emails is already running on other-pod"
+        "⏸️ [send_duty_preop_emails] Job send_duty_preop_emails is already running on other-pod"
     ]
     assert CronJobRun.objects.get().summary == {"held_by": "other-pod"}  # one record, not two
 

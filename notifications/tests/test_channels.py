@@ -172,7 +172,11 @@ def test_a_twilio_server_error_leaves_the_sms_in_doubt_and_it_is_never_retried(
     result = run_command(BriefingJob())
     assert result.code == ExitCode.FAILED
     assert f"briefing by sms to Ann Pilot is in doubt: Twilio {status} error" in result.err
-    assert result.err.strip().splitlines()[-1].startswith("❌ [briefing_job] failed: 1 notice(s) in doubt")
+    assert (
+        result.err.strip()
+        .splitlines()[-1]
+        .startswith("❌ [briefing_job] Job briefing_job failed: 1 notice(s) in doubt")
+    )
     assert [r["status"] for r in twilio_settings.requests] == [status] and rows("sms") == [("in_doubt", 1)]
 
     again = run_command(BriefingJob())

@@ -83,7 +83,11 @@ def test_a_row_whose_message_went_out_is_left_in_doubt_and_sent_only_when_asked(
     left_by_a_dead_run(handed_over=True)
     result = run_command(GreetingJob())
     assert result.code == ExitCode.FAILED
-    assert result.err.strip().splitlines()[-1].startswith("❌ [greeting_job] failed: 1 notice(s) in doubt")
+    assert (
+        result.err.strip()
+        .splitlines()[-1]
+        .startswith("❌ [greeting_job] Job greeting_job failed: 1 notice(s) in doubt")
+    )
     assert smtp_settings.messages == []
     row = Delivery.objects.get()
     assert row.status == "in_doubt" and row.error.startswith("its sender stopped after handing it over at")

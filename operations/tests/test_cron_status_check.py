@@ -217,6 +217,7 @@ def test_check_queries_do_not_grow_with_the_history(scheduled_demo: Any) -> None
 
     demo_at(at(23, 9, 0))
     demo_at(at(23, 10, 0), "--fail-at=1")
+    count_queries()  # the first read records the demo job as known (scheduled only in these tests)
     small = count_queries()
     statuses = ["succeeded", "failed", "skipped", "timed_out"]
     CronJobRun.objects.bulk_create(

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from members.models import Member
 from members.tests.factories import MemberFactory
+from operations.models import KnownJob
 from testsupport.commands import run_command
 from utils.models import CronJobLock, CronJobRun
 
@@ -32,7 +33,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--hide-scrollbars",
-    "--window-size=1280,900",
+    "--window-size=1480,1060",
 ]
 
 
@@ -83,23 +84,46 @@ def test_a_job_that_fails_stops_or_slows_shows_on_the_dashboard(
     client: Client, staff: Member, scheduled_demo: Any
 ) -> None:
     build_history()
+    # The real jobs never ran here: known since this morning they wait; known since the 1st, overdue.
+    KnownJob.objects.update(first_seen_at=at(23, 10, 0))
+    KnownJob.objects.filter(job_name="notify_aging_logsheets").update(first_seen_at=at(1, 0))
     CronJobLock.objects.acquire("notify_late_sprs", "web-7d9f-abc", 60)
     client.force_login(staff)
     page = get_dashboard(client)
     assert '<tr id="job-test_cronjob" data-job="test_cronjob" data-status="failing ×2">' in page
     assert "RuntimeError: unit 1 failed as requested by --fail-at" in page
-    assert '<span class="badge bad">overdue</span>' in page  # the real jobs never ran here
+    assert 'data-job="notify_aging_logsheets" data-status="overdue">' in page
+    assert 'data-job="send_maintenance_digest" data-status="waiting">' in page
+    assert "never ran; first due by 2026-11-29 04:35" in page  # Sunday 09:00 UTC + 35 min, club time
     assert "2026-11-23 06:00" in page  # next run, club time (11:00 UTC)
     assert "web-7d9f-abc for 0s" in page  # the lock holder
     # Success rate per day: the 20th had one failure of two runs.
     assert "<title>2026-11-20: 50% of 2 run(s) succeeded</title>" in page
     assert "<title>2026-11-19: 100% of 2 run(s) succeeded</title>" in page
-    assert "<title>2026-11-23: " not in page  # today is not a whole day yet
-    # Durations per day: a p95 line that climbs day after day.
+    # Today is not rolled up yet: its bar comes from the raw runs (two failures this morning).
+    assert "<title>2026-11-23 (today, so far): 0% of 2 run(s) succeeded</title>" in page
+    # Durations per day: a p95 line that climbs day after day, then today's quick failures.
     row = page.split('id="job-test_cronjob"', 1)[1].split("</tr>", 1)[0]
     points = row.split('<polyline class="p95" points="', 1)[1].split('"', 1)[0]
     ys = [float(point.split(",")[1]) for point in points.split()]
-    assert len(ys) == 7 and ys[-1] < ys[0]  # later days higher on screen (a smaller y)
+    assert len(ys) == 8 and ys[6] < ys[0] < ys[7]  # later days higher on screen (a smaller y)
+
+
+@pytest.mark.django_db
+def test_a_job_whose_last_run_failed_shows_failed_once_not_ok(
+    client: Client, staff: Member, scheduled_demo: Any
+) -> None:
+    demo_at(at(23, 8))
+    demo_at(at(23, 9), "--fail-at=1")
+    client.force_login(staff)
+    with time_machine.travel(at(23, 9, 10), tick=False):
+        page = client.get("/cron/").content.decode()
+    row = page.split('id="job-test_cronjob"', 1)[1].split("</tr>", 1)[0]
+    assert '<span class="badge warn">failed once</span>' in row
+    assert '<div class="error">failed: RuntimeError: unit 1 failed as requested by --fail-at' in row
+    assert "badge good" not in row
+    # Today's two runs are drawn although no day has been rolled up.
+    assert "<title>2026-11-23 (today, so far): 50% of 2 run(s) succeeded</title>" in row
 
 
 @pytest.mark.django_db
@@ -161,23 +185,36 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_dashboard_in_headless_chromium(
-    live_server: Any, settings: Any, staff: Member, scheduled_demo: Any, tmp_path: Path
-) -> None:
+def test_the_dashboard_in_headless_chromium(live_server: Any, settings: Any, tmp_path: Path) -> None:
+    """The demo club after a month (``seed_demo --history 30``), as docs/images/dashboard.png."""
     settings.ROOT_URLCONF = "operations.tests.browser_urls"
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
     settings.SESSION_COOKIE_SECURE = False  # plain HTTP on loopback
-    build_history()
+    moment = datetime.datetime(2026, 11, 23, 15, 30, tzinfo=UTC)  # a Monday afternoon
+    with time_machine.travel(moment, tick=False):
+        assert run_command("seed_demo", "--history", "30").code == 0
+    # Its live run's lock, again on the database's clock (a lease is never read on ours).
+    holder = CronJobLock.objects.get().locked_by
+    CronJobLock.objects.all().delete()
+    CronJobLock.objects.acquire("report_duty_delinquents", holder, 1800)
+    staff = MemberFactory(username="ops", is_staff=True, is_superuser=True)
     url = f"{live_server.url}/__test__/login/{staff.pk}/?next=/cron/"
-    with time_machine.travel(NOW):
+    with time_machine.travel(moment + datetime.timedelta(minutes=2, seconds=30)):
         dom = run_chromium("--dump-dom", url, profile=tmp_path / "profile")
         assert dom.returncode == 0, dom.stderr[-2000:]
         screenshot = tmp_path / "dashboard.png"
         shot = run_chromium(f"--screenshot={screenshot}", url, profile=tmp_path / "profile")
     assert "<h1>Scheduled jobs</h1>" in dom.stdout
-    assert 'data-job="test_cronjob" data-status="failing ×2"' in dom.stdout
-    assert "<title>2026-11-20: 50% of 2 run(s) succeeded</title>" in dom.stdout
+    for job, status in [
+        ("notify_pilot_currency", "failing ×2"),
+        ("send_maintenance_digest", "failed once"),
+        ("notify_late_sprs", "slow"),
+        ("report_duty_delinquents", "running"),
+        ("send_deferred_notices", "ok"),
+    ]:
+        assert f'data-job="{job}" data-status="{status}"' in dom.stdout
+    assert "<title>2026-11-23 (today, so far): 100% of 16 run(s) succeeded</title>" in dom.stdout
     assert dom.stdout.count("<svg") == 2 * dom.stdout.count("<tr id=")
     assert shot.returncode == 0 and screenshot.exists(), shot.stderr[-2000:]
-    assert png_size(screenshot) == (1280, 900)
+    assert png_size(screenshot) == (1480, 1060)
     assert screenshot.stat().st_size > 20_000  # a rendered page, not a blank one

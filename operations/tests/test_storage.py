@@ -15,12 +15,9 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 
 from logsheet.tests.factories import FlightFactory, LogsheetFactory
 from members.tests.factories import MemberFactory
-from members.uploads import document_path
 from testsupport.databases import REPO, manage_env, run_manage
 from testsupport.gcs import GCSEmulator
 from testsupport.smtp import SMTPServer
@@ -123,14 +120,6 @@ def test_the_delinquency_csv_lands_in_the_bucket_and_its_link_works(
     [attachment] = list(smtp_settings.messages[0].iter_attachments())
     # (as text, its lines travel with CRLF endings, as RFC 4180 and the mail transport want them)
     assert attachment.get_content().replace("\r\n", "\n").encode() == content
-
-
-def test_an_uploaded_document_gets_an_unguessable_name_without_the_members_name(gcs: GCSEmulator) -> None:
-    saved = default_storage.save(document_path(None, "Jane Doe - medical.PDF"), ContentFile(b"%PDF-1.7"))
-    assert re.fullmatch(rf"documents/{TOKEN}\.pdf", saved)
-    assert gcs.objects() == {saved: b"%PDF-1.7"}
-    with urllib.request.urlopen(default_storage.url(saved), timeout=10) as response:  # noqa: S310
-        assert response.read() == b"%PDF-1.7"
 
 
 # --- Memory: the Google libraries load only when used -------------------------------------------------

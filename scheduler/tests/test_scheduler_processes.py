@@ -68,7 +68,7 @@ def test_once_runs_the_job_now_as_a_manual_run(scratch_db: ScratchDatabase) -> N
     )
     assert result.returncode == 0, result.stderr
     assert "⏰ [scheduler] Started test_cronjob now (a manual run), pid" in result.stdout
-    assert "✅ [test_cronjob] Command completed successfully" in result.stdout
+    assert "✅ [test_cronjob] Completed test_cronjob in " in result.stdout
     [(occurrence, status, exit_code, trigger, pod, _)] = runs(scratch_db)
     assert (status, exit_code, trigger) == ("succeeded", 0, "manual")
     assert str(occurrence).startswith("manual-")

@@ -3,6 +3,8 @@
 import django.utils.timezone
 from django.db import migrations, models
 
+from utils.migrations._original_schema import adopt_original_lock_table
+
 
 class Migration(migrations.Migration):
 
@@ -11,6 +13,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Added later: on a database of the original system, whose 0001_initial has this
+        # name, the tables 0001 makes (utils/migrations/_original_schema.py). Not atomic on its
+        # own: MySQL/MariaDB cannot run DDL in a transaction (elsewhere the migration is one).
+        migrations.RunPython(adopt_original_lock_table, migrations.RunPython.noop, atomic=False, elidable=False),
         migrations.CreateModel(
             name='CronJobDailyStats',
             fields=[

@@ -35,7 +35,9 @@ def test_a_job_that_meets_a_closed_connection_exits_75_with_one_line() -> None:
     result = run_command(ClosedConnectionJob())
     assert result.code == ExitCode.TEMPFAIL
     [line] = result.err.splitlines()
-    assert line.startswith(f"❌ [closed_connection_job] database unreachable: {CLOSED} after ")
+    assert line.startswith(
+        f"❌ [closed_connection_job] Job closed_connection_job failed: database unreachable: {CLOSED} after "
+    )
     assert line.endswith("(done=1) (exit 75)")
     run = CronJobRun.objects.get()
     assert (run.status, run.exit_code, run.error) == ("failed", 75, f"database unreachable: {CLOSED}")

@@ -35,15 +35,15 @@ def test_a_run_takes_the_lock_records_success_and_releases() -> None:
     assert run.exit_code == 0 and run.finished_at is not None and run.duration_seconds is not None
     assert not CronJobLock.objects.exists()
     emoji = [line.split()[0] for line in result.lines]
-    assert emoji == ["🔒", "📊", "ℹ️", "🔓", "✅"]
-    assert result.lines[-1].startswith("✅ [test_cronjob] Command completed successfully in ")
+    assert emoji == ["🔒", "🚀", "📊", "ℹ️", "🔓", "✅"]
+    assert result.lines[-1].startswith("✅ [test_cronjob] Completed test_cronjob in ")
 
 
 def test_a_held_lock_means_skip_with_exit_0_and_a_skipped_run() -> None:
     CronJobLock.objects.acquire("test_cronjob", "web-7d9f-abc", 60)
     result = run_demo()
     assert result.code == ExitCode.OK
-    assert result.lines == ["⏸️ [test_cronjob] test_cronjob is already running on web-7d9f-abc"]
+    assert result.lines == ["⏸️ [test_cronjob] Job test_cronjob is already running on web-7d9f-abc"]
     run = CronJobRun.objects.get()
     assert run.status == "skipped" and run.summary == {"held_by": "web-7d9f-abc"}
     assert CronJobLock.objects.get().locked_by == "web-7d9f-abc"
@@ -81,7 +81,7 @@ class WritingJob(BaseCronJobCommand):
 def test_dry_run_writes_nothing_even_when_the_job_tries() -> None:
     result = run_command(WritingJob(), "--dry-run")
     assert result.code == 0
-    assert result.lines[0] == "🔍 [writing_job] Dry run: nothing will be written or sent"
+    assert result.lines[0] == "🔍 [writing_job] DRY RUN: writing_job (no changes will be made)"
     assert "(wrote=1)" in result.lines[-1]
     assert not CronJobLock.objects.exists()
     assert not CronJobRun.objects.exists()
@@ -98,7 +98,7 @@ def test_a_failing_job_exits_1_with_one_line_and_a_failed_run() -> None:
     result = run_demo("--units=3", "--fail-at=2")
     assert result.code == ExitCode.FAILED
     assert result.err.splitlines() == [
-        "❌ [test_cronjob] failed: RuntimeError: unit 2 failed as requested by --fail-at "
+        "❌ [test_cronjob] Job test_cronjob failed: RuntimeError: unit 2 failed as requested by --fail-at "
         f"after {result.err.split('after ')[1].split('s ')[0]}s (processed=1) (exit 1)"
     ]
     run = CronJobRun.objects.get()
@@ -186,7 +186,7 @@ def test_a_run_that_lost_its_lease_stops_and_leaves_the_new_holder_alone() -> No
     assert (lock.locked_by, lock.token) == ("pod-b", "b" * 32)
     run = CronJobRun.objects.get()
     assert (run.status, run.summary) == ("failed", {"units": 1})
-    assert "Lock was no longer ours" in result.out
+    assert "⚠️ [taken_over_job] Lock for taken_over_job was not found during release" in result.out
 
 
 class ValidatingJob(BaseCronJobCommand):
@@ -221,7 +221,14 @@ def test_runs_left_running_by_a_dead_pod_are_closed_by_the_next_holder() -> None
 def test_json_log_lines_are_one_object_each_with_context() -> None:
     result = run_demo("--log-format=json", "--occurrence=slot-9")
     records = [json.loads(line) for line in result.lines]
-    assert [r["event"] for r in records] == ["lock_acquired", "findings", "info", "released", "completed"]
+    assert [r["event"] for r in records] == [
+        "lock_acquired",
+        "starting",
+        "findings",
+        "info",
+        "released",
+        "completed",
+    ]
     for record in records:
         assert record["job"] == "test_cronjob" and record["occurrence"] == "slot-9"
         assert record["level"] == "info" and "time" in record and "pod" in record

@@ -73,7 +73,7 @@ def test_cleanup_removes_expired_locks_only() -> None:
     CronJobLock.objects.acquire("a", "pod", 60)
     CronJobLock.objects.acquire("b", "pod", 60)
     CronJobLock.objects.filter(job_name="a").update(expires_at=Now() - datetime.timedelta(seconds=1))
-    assert run_command("cron_locks", "--cleanup").out == "🧹 Removed 1 expired lock(s)\n"
+    assert run_command("cron_locks", "--cleanup").out == "🧹 Cleaned up 1 expired locks\n"
     assert list(CronJobLock.objects.values_list("job_name", flat=True)) == ["b"]
 
 

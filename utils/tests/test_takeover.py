@@ -38,7 +38,8 @@ def test_a_run_of_the_same_occurrence_waits_for_the_lease_then_takes_over() -> N
     assert 0.9 <= time.monotonic() - started < 3
     waiting = "⏳ [test_cronjob] dead-pod holds the lock for this occurrence (slot-1)"
     assert result.lines[0].startswith(waiting)
-    assert result.lines[1].startswith("⏳ [test_cronjob] Waited ") and "took over the lock" in result.lines[1]
+    replaced = "🔄 [test_cronjob] Replaced expired lock for test_cronjob after waiting "
+    assert result.lines[1].startswith(replaced) and result.lines[1].endswith("s for dead-pod")
     runs = list(CronJobRun.objects.order_by("pk").values_list("pod", "status", "error"))
     assert runs[0][:2] == ("dead-pod", "failed") and runs[0][2].startswith("abandoned")
     assert runs[1][1] == "succeeded" and not CronJobLock.objects.exists()
@@ -49,7 +50,7 @@ def test_a_run_of_another_occurrence_skips_at_once() -> None:
     started = time.monotonic()
     result = run_command("test_cronjob", "--occurrence=slot-2", "--units=1")
     assert result.code == ExitCode.OK and time.monotonic() - started < 1
-    assert result.lines == ["⏸️ [test_cronjob] test_cronjob is already running on dead-pod"]
+    assert result.lines == ["⏸️ [test_cronjob] Job test_cronjob is already running on dead-pod"]
 
 
 def test_a_waiting_run_whose_occurrence_succeeds_meanwhile_skips_without_the_lock() -> None:

@@ -6,8 +6,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
+from django.db import transaction
 
 from demo.club import MAX_SCALE, build_demo_club
+from demo.history import MAX_DAYS, build_history, history_end, history_lines
+from demo.login import ensure_demo_login
 from demo.reset import ClubNotEmpty
 from demo.summary import summary_lines
 from utils.cli import OneLineErrorsCommand, iso_date, positive_int
@@ -18,7 +21,8 @@ from utils.exitcodes import ExitCode
 class Command(OneLineErrorsCommand):
     help = (
         "Build a deterministic demo club: members, a year of flying, the duty roster and maintenance, "
-        "with known findings for every scheduled job. Same --seed, --scale and --today: same data."
+        "with known findings for every scheduled job; with --history, a month of the jobs' runs. "
+        "Same --seed, --scale and --today: same data."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -33,6 +37,13 @@ class Command(OneLineErrorsCommand):
             "--today",
             type=iso_date,
             help="The day the data is built around (YYYY-MM-DD). Default: the club's today.",
+        )
+        parser.add_argument(
+            "--history",
+            type=positive_int,
+            metavar="DAYS",
+            help=f"Also the scheduled jobs' runs of the last DAYS days and today so far (1-{MAX_DAYS}), "
+            "rolled up, with a few failures, a slow run, skips and a live run. Default: none.",
         )
         parser.add_argument(
             "--reset",
@@ -50,6 +61,10 @@ class Command(OneLineErrorsCommand):
         scale = options["scale"]
         if scale > MAX_SCALE:
             raise CommandError(f"--scale {scale} is more than {MAX_SCALE}", returncode=ExitCode.USAGE)
+        if (options["history"] or 0) > MAX_DAYS:
+            raise CommandError(
+                f"--history {options['history']} is more than {MAX_DAYS} days", returncode=ExitCode.USAGE
+            )
         if options["reset"] and not settings.DEBUG and not options["confirm_reset"]:
             # A real club's database runs with DEBUG off: --reset there wipes the club.
             raise CommandError(
@@ -62,17 +77,23 @@ class Command(OneLineErrorsCommand):
             if options["verbosity"] >= 2 and (done % 10 == 0 or done == total):
                 self.stdout.write(f"  {done}/{total} sections built")
 
+        today = options["today"] or club_today()
+        lines: list[str] = []
         try:
-            club = build_demo_club(
-                scale=scale,
-                seed=options["seed"],
-                today=options["today"] or club_today(),
-                reset=options["reset"],
-                progress=progress,
-            )
+            with transaction.atomic():  # the club, its history and the login: all or nothing
+                club = build_demo_club(
+                    scale=scale, seed=options["seed"], today=today, reset=options["reset"], progress=progress
+                )
+                lines = summary_lines(club)
+                if options["history"]:
+                    history = build_history(options["history"], history_end(today), options["seed"])
+                    lines += history_lines(history)
+                if settings.DEBUG:
+                    username, password = ensure_demo_login()
+                    lines.append(f"Staff login (demo only, DEBUG): {username} / {password}")
         except ClubNotEmpty as exc:
             raise CommandError(
                 f"the database already holds club data ({exc}); nothing changed. Use --reset to replace it.",
                 returncode=ExitCode.USAGE,
             ) from None
-        self.stdout.write("\n".join(summary_lines(club)))
+        self.stdout.write("\n".join(lines))

@@ -1,9 +1,9 @@
 """Operator command: per scheduled job, the last run, its result and duration, and the lock.
 
-``--check`` turns it into a dead-man's switch: exit 1 when a job is overdue, has failed
-``--failures`` times in a row, or has notices in doubt, so it can run as a CronJob of its own
-and page someone; ``--notify`` also emails the site admins about each problem, once
-(docs/monitoring.md).
+``--check`` turns it into a dead-man's switch: exit 1 when a job is in a state that needs
+attention (``operations.states``: overdue, failing ``--failures`` times in a row, notices in
+doubt), so it can run as a CronJob of its own and page someone; ``--notify`` also emails the
+site admins about each alerted problem, once (docs/monitoring.md).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
+from operations.states import JobState
 from operations.status import JobStatus, job_statuses
 from utils.cli import OneLineErrorsCommand, format_age
 from utils.clubtime import club_time_text
@@ -45,7 +46,8 @@ class Command(OneLineErrorsCommand):  # a bad option: one line, exit 2
             "--check",
             action="store_true",
             help="Exit 1 when a job is overdue, has failed --failures times in a row or has notices "
-            "in doubt (slow jobs are listed as warnings).",
+            "in doubt (slow jobs and a failure below --failures are listed as warnings; a job that "
+            "never ran waits for its first slot).",
         )
         parser.add_argument(
             "--failures",
@@ -84,16 +86,15 @@ class Command(OneLineErrorsCommand):  # a bad option: one line, exit 2
     def report_problems(
         self, statuses: list[JobStatus], threshold: int, *, notify: bool, quiet: bool
     ) -> None:
-        failing = [s for s in statuses if s.overdue is not None or s.failing(threshold) or s.in_doubt]
-        slow = [s for s in statuses if s.slow]
+        failing = [s for s in statuses if s.needs_attention(threshold)]
+        warned = [s for s in statuses if s.slow or s.consecutive_failures]
         if not quiet:
             self.stdout.write("")
             for status in statuses:
                 for line in problem_lines(status, threshold):
                     self.stdout.write(line)
-            if not failing and not slow:
-                scheduled = sum(1 for s in statuses if s.spec is not None)
-                self.stdout.write(f"✅ All {scheduled} scheduled jobs ran on time without repeated failures")
+            if not failing and not warned:
+                self.stdout.write(all_well(statuses, threshold))
         if notify:
             from operations.alerts import notify_problems
 
@@ -125,9 +126,34 @@ def problem_lines(status: JobStatus, threshold: int) -> list[str]:
             "the recipients, then resolve them in the admin (Deliveries, status in doubt), or send them "
             f"again with manage.py {name} --send-in-doubt"
         )
+    if JobState.FAILED in status.states(threshold) and status.streak is not None:
+        error = status.last_finished.error if status.last_finished else ""
+        lines.append(
+            f"⚠️ {name} failed {status.streak.failures} time(s) in a row (an alert at {threshold}): "
+            f"{error or '-'}"
+        )
     if status.slow:
         lines.append(f"⚠️ {name} is slow: {status.slowness()}")
     return lines
+
+
+def all_well(statuses: list[JobStatus], threshold: int) -> str:
+    scheduled = [s for s in statuses if s.spec is not None]
+    waiting = [s for s in scheduled if s.waiting_until is not None and s.overdue is None]
+    if not waiting:
+        return f"✅ All {len(scheduled)} scheduled jobs ran on time without repeated failures"
+    first = min(s.waiting_until for s in waiting if s.waiting_until is not None)
+    return (
+        f"✅ No scheduled job needs attention: {len(scheduled) - len(waiting)} ran on time, "
+        f"{len(waiting)} waiting for their first slot (the first due by {_club(first)}, club time)"
+    )
+
+
+def health_text(status: JobStatus, threshold: int) -> str:
+    """The HEALTH column: every state, those that alert in capitals (FAILING,OVERDUE; ok)."""
+    return ",".join(
+        state.value.upper() if state.alerts else state.value for state in status.states(threshold)
+    )
 
 
 def format_row(status: JobStatus, threshold: int = 2) -> str:
@@ -143,7 +169,7 @@ def format_row(status: JobStatus, threshold: int = 2) -> str:
         state = "expired" if status.lock.expired else "held"
         lock = f"{state} by {status.lock.holder} for {format_age(status.lock.age)}"
     next_run = _club(status.next_run)
-    health = ",".join(status.problems(threshold)).upper() or ("ok" if status.spec else "-")
+    health = health_text(status, threshold)
     return (
         f"{status.job_name:<26} {status.schedule or '-':<13} {when:<22} {result:<14} {duration:>9}  "
         f"{next_run:<22} {status.timezone or '-':<16} {status.consecutive_failures:>5}  {health:<20} {lock}"
@@ -180,6 +206,10 @@ def as_dict(status: JobStatus, threshold: int = 2) -> dict[str, Any]:
         "overdue_slot": _iso(status.overdue.slot) if status.overdue else None,
         "notices_in_doubt": status.in_doubt,
         "slow": status.slow,
+        "state": status.state(threshold).value,
+        "states": [state.value for state in status.states(threshold)],
+        "first_seen_at": _iso(status.first_seen_at),
+        "waiting_until": _iso(status.waiting_until),
         "problems": status.problems(threshold),
         "lock": None
         if status.lock is None

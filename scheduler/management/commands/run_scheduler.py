@@ -24,6 +24,7 @@ from scheduler.records import RunRecords
 from scheduler.scheduler import Scheduler
 from scheduler.text import SchedulerLogger
 from utils.cli import OneLineErrorsCommand, duration
+from utils.cronlog import LOG_FORMATS
 from utils.exitcodes import CronJobExit, ExitCode
 from utils.registry import JobSpec, job_spec, job_specs
 from utils.timing import timing_problems
@@ -54,7 +55,7 @@ class Command(OneLineErrorsCommand):
             "--job", action="append", metavar="JOB", help="Schedule only this job (repeatable)."
         )
         parser.add_argument(
-            "--log-format", choices=("text", "json"), default=None, help="Default CRONJOB_LOG_FORMAT."
+            "--log-format", choices=LOG_FORMATS, default=None, help="Default CRONJOB_LOG_FORMAT."
         )
         # Test and diagnosis only: a schedule and a deadline for the --job(s) chosen.
         parser.add_argument("--schedule", help=argparse.SUPPRESS)

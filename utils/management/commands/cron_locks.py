@@ -29,7 +29,7 @@ class Command(OneLineErrorsCommand):
             self.release(options["release"], confirmed=options["yes"])
         elif options["cleanup"]:
             removed = CronJobLock.cleanup_expired_locks()
-            self.stdout.write(f"🧹 Removed {removed} expired lock(s)")
+            self.stdout.write(f"🧹 Cleaned up {removed} expired locks")
         else:
             self.list_locks()
 
