@@ -16,8 +16,8 @@ DJANGO_S = {"requires_system_checks"}  # BaseCommand's, set by the base for ever
 def _value(cell: str) -> object:
     if cell == "(required)":
         return ""
-    if match := re.fullmatch(r"(\d+) minutes", cell):
-        return datetime.timedelta(minutes=int(match.group(1)))
+    if match := re.fullmatch(r"(\d+) (minute|hour)s?", cell):
+        return datetime.timedelta(**{f"{match.group(2)}s": int(match.group(1))})
     return {"`None`": None, "`False`": False, "`True`": True}.get(cell, cell.strip("`").strip('"'))
 
 
