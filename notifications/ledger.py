@@ -95,12 +95,15 @@ class Ledger:
             if not field.primary_key:
                 columns.append(connection.ops.quote_name(field.column))
                 params.append(field.get_db_prep_save(getattr(delivery, field.attname), connection))
-        conflict = ", ".join(connection.ops.quote_name(Delivery._meta.get_field(name).column) for name in key)
+        unique = [field.column for field in Delivery._meta.concrete_fields if field.name in key]
+        conflict = ", ".join(connection.ops.quote_name(column) for column in unique)
         sql = (
             f"INSERT INTO {Delivery._meta.db_table} ({', '.join(columns)}) "
             f"SELECT {', '.join(_placeholders(connection))} WHERE {fence[0]} "
             f"ON CONFLICT ({conflict}) DO NOTHING RETURNING id"
         )
+        if _may_commit_lazily(connection, values["status"]):
+            sql = f"SET LOCAL synchronous_commit = off; {sql}"
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, *fence[1]])
             row = cursor.fetchone()
@@ -218,13 +221,26 @@ def fence_of(job: SendingJob) -> tuple[str, list[str]] | None:
     return CronJobLock.objects.fence(job.lease)
 
 
+def _may_commit_lazily(connection: BaseDatabaseWrapper, status: str) -> bool:
+    """Whether a new claim may commit without waiting for its WAL to reach the disk.
+
+    A pending claim promises nothing yet: nothing is sent before the hand-over, whose commit
+    waits for the disk and so makes the claim durable first (PostgreSQL flushes its log in
+    order). Should the database server crash before, the claim is gone and nothing was sent;
+    the next run claims it anew. A claim that is itself an outcome (an SMS deferred or dropped
+    for quiet hours) waits for the disk like any other write. The claim's own statement, run in
+    autocommit (one implicit transaction), is all SET LOCAL touches.
+    """
+    return connection.vendor == "postgresql" and status == Status.PENDING and not connection.in_atomic_block
+
+
 def _placeholders(connection: BaseDatabaseWrapper) -> list[str]:
     """One placeholder per column of a new Delivery row; typed on PostgreSQL, where the values
     of an INSERT ... SELECT are not typed by the columns they go to."""
     fields = [field for field in Delivery._meta.concrete_fields if not field.primary_key]
     if connection.vendor != "postgresql":
         return ["%s"] * len(fields)
-    return [f"CAST(%s AS {field.cast_db_type(connection)})" for field in fields]
+    return [f"CAST(%s AS {field.db_type(connection)})" for field in fields]
 
 
 # --- A claimed row while it is sent (each write matches this run's claim) ---------------------
