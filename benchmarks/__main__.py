@@ -74,6 +74,26 @@ def seeded_count(what: str, output: str) -> int:
     return int(found.group(1).replace(",", ""))
 
 
+LATE_SPRS_OUTLIER = (
+    "**The late-SPR outlier.** `notify_late_sprs` used to cost ten times the floor per message",
+    "(194 ms at scale 100) because the demo club multiplied its board with its sections: a",
+    "FINAL-level reminder copied every chief instructor, director and member manager of every",
+    "section, some 800 people at scale 100, and each copy is one SMTP `RCPT TO` round trip and one",
+    "address parsed by Django. The club now has one board at every scale (docs/demo-club.md), so a",
+    "reminder copies under ten people. The floor resends the very messages with the same",
+    "recipients, so whatever a copy list costs, both sides of the ratio pay it.",
+)
+STARTUP_NOTES = (
+    "Beyond the floor, a scheduled command loads its settings (django-environ), the admin package",
+    "(installed for the web; `SimpleAdminConfig` keeps every app's `admin.py` out of commands),",
+    "sessions, messages and static files, the PostgreSQL driver, the project's apps and models,",
+    "the framework and the job's own modules. It no longer loads `django_stubs_ext`'s runtime",
+    "patch at start-up (it imported the admin's options, forms, feeds, sitemaps and sessions",
+    "into every process: `urls.py` applies it now, with the admin), nor the late-SPR notices and",
+    "the whole Outbox through a signal, nor `smtplib` for a dry run.",
+)
+
+
 def measure_scale(
     database: ScratchDatabase, scale: int, smtp: SMTPServer, media: Path, rounds: int
 ) -> ScaleFigures:
@@ -278,6 +298,8 @@ def write_report(
         "hand-over is the price of never sending twice. In-app notifications are written in a few",
         "statements per run, however many members, and the heartbeat alone renews the lease.",
         "",
+        *LATE_SPRS_OUTLIER,
+        "",
         "## The seven commands at each scale",
         "",
         "`execute_job` time, query count and peak memory come from the command's own `--profile`",
@@ -320,6 +342,8 @@ def write_report(
         f"median of {STARTUP_RUNS} such pairs. Reproduce: `.venv/bin/python -m benchmarks.minimal_django "
         "FILE` and `.venv/bin/python manage.py JOB --dry-run` under `/usr/bin/time -v`; where the",
         "time goes: `.venv/bin/python -X importtime manage.py JOB --dry-run`.",
+        "",
+        *STARTUP_NOTES,
         "",
         "| process | CPU seconds | over the floor |",
         "| --- | --- | --- |",
