@@ -6,11 +6,17 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchmarks.sending import Sending
 
 # Goals the figures are held to.
 MAX_SECONDS_AT_100 = 1.0
 MAX_PEAK_MIB = 64.0
 MAX_LOCK_RATIO = 1.5
+MAX_SEND_RATIO = 2.0  # a real run's cost per message sent, over the durable floor's
+MAX_STARTUP_RATIO = 1.3  # a dry run's whole-process CPU, over a minimal Django process's
 
 
 @dataclass
@@ -29,21 +35,31 @@ class ScaleFigures:
     flights: int
     dry: dict[str, JobFigures] = field(default_factory=dict)
     real: dict[str, JobFigures] = field(default_factory=dict)
+    sending: dict[str, Sending] = field(default_factory=dict)
 
 
 def ok(condition: bool) -> str:
     return "✅" if condition else "❌"
 
 
-COLORS = ["#1d4e89", "#d64933", "#2f9e44", "#e67700", "#7048e8", "#0c8599"]
+COLORS = ["#1d4e89", "#d64933", "#2f9e44", "#e67700", "#7048e8", "#0c8599", "#a61e4d", "#5c940d"]
 
 
-def svg_chart(series: Mapping[str, Sequence[tuple[float, float]]], title: str, y_label: str) -> str:
-    """A line chart with a logarithmic x axis (the scale) and a linear y axis."""
+def svg_chart(
+    series: Mapping[str, Sequence[tuple[float, float]]],
+    title: str,
+    y_label: str,
+    x_tick: str = "scale {x:g}",
+    dashed: frozenset[str] = frozenset(),
+    ticks: Sequence[float] | None = None,
+) -> str:
+    """A line chart with a logarithmic x axis (the scale, or a count) and a linear y axis;
+    the series named in ``dashed`` are drawn dashed (a reference, such as a floor)."""
     width, height, left, right, top, bottom = 760, 420, 70, 220, 40, 50
     xs = sorted({x for points in series.values() for x, _ in points})
     y_max = max((y for points in series.values() for _, y in points), default=1.0) * 1.15 or 1.0
-    x_lo, x_hi = math.log10(min(xs)), math.log10(max(xs))
+    span_xs = [*xs, *(ticks or ())]
+    x_lo, x_hi = math.log10(min(span_xs)), math.log10(max(span_xs))
     span = (x_hi - x_lo) or 1.0
 
     def px(x: float) -> float:
@@ -68,12 +84,14 @@ def svg_chart(series: Mapping[str, Sequence[tuple[float, float]]], title: str, y
             f'<line x1="{left - 4}" y1="{py(value)}" x2="{width - right}" y2="{py(value)}" stroke="#eee"/>'
         )
         parts.append(f'<text x="{left - 8}" y="{py(value) + 4}" text-anchor="end">{value:.2f}</text>')
-    for x in xs:
-        parts.append(f'<text x="{px(x)}" y="{height - bottom + 18}" text-anchor="middle">scale {x:g}</text>')
+    for x in ticks if ticks is not None else xs:
+        label = escape(x_tick.format(x=x))
+        parts.append(f'<text x="{px(x)}" y="{height - bottom + 18}" text-anchor="middle">{label}</text>')
     for index, (name, points) in enumerate(sorted(series.items())):
         color = COLORS[index % len(COLORS)]
         path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in sorted(points))
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
+        dash = ' stroke-dasharray="6 4"' if name in dashed else ""
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
         for x, y in points:
             parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>')
         legend_y = top + 18 * index

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from demo.calendar import DAY, WINDOW_DAYS
 from demo.plan import (
+    CLUB_ROLES,
     EXTRA_ROLES,
     FIRST_NAMES,
     FLYING_AGES,
@@ -72,6 +73,8 @@ def _member(section: Section, group: Group, n: int, first: str, last: str, seria
     joined = _joined(section, group.kind, status)
     username = f"{_slug(first)}.{_slug(last)}" + (f".{index + 1}" if index else "")
     roles = dict.fromkeys((*group.roles, *EXTRA_ROLES.get((group.kind, n), ())), True)
+    if index:  # the club's offices are the first section's (plan.CLUB_ROLES)
+        roles = {role: held for role, held in roles.items() if role not in CLUB_ROLES}
     phone_number = (index * MEMBERS_PER_SECTION + serial) % 10_000
     joined_at = datetime.datetime.combine(joined or today - 3650 * DAY, datetime.time(12), club_tz())
     return Member(

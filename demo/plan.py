@@ -54,6 +54,11 @@ EXTRA_ROLES: dict[tuple[str, int], tuple[str, ...]] = {
     ("assistant_do", 0): ("director",),
     ("assistant_do", 1): ("maintenance_team",),
 }
+# The club's own offices: one board, one chief instructor, one member manager for the whole
+# club, held by the first section's people. Every other section has the same people doing the
+# same flying and duty (its head instructor still supervises its instructors), without them:
+# scale multiplies members, flights and sections, not the board.
+CLUB_ROLES = ("director", "chief_instructor", "member_manager")
 # Tuples, not sets: their order feeds the random draws, and set order changes between processes.
 SOLO_KINDS = (
     *("chief_instructor", "instructor", "tow_pilot", "surge_tow_pilot", "duty_officer"),

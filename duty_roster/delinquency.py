@@ -21,16 +21,18 @@ import csv
 import datetime
 import io
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db.models import Count, Max, Q, QuerySet
-from django_stubs_ext import WithAnnotations
 
 from logsheet.models import CREW_ROLES, Flight, Logsheet
 from members.models import Member
 from members.uploads import entropy_name
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 CSV_COLUMNS = ("member", "email", "flights", "last flight", "member since", "membership months")
 

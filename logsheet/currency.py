@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Max, Q, QuerySet
-from django_stubs_ext import WithAnnotations
 
 from members.models import Member, MembershipStatus
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 CURRENCY_KIND = "pilot_currency"  # the ledger and notice kind; the ledger day is the lapse date
 DEFAULT_DAYS = 90

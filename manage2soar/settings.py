@@ -16,12 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-# The classes the type stubs declare generic (ModelAdmin[Model], ...) become subscriptable.
-django_stubs_ext.monkeypatch()
+# The classes the type stubs declare generic (ModelAdmin[Model], ...) become subscriptable in
+# urls.py, with the admin: django_stubs_ext imports the admin, forms, feeds and sitemaps, which a
+# scheduled command never uses (QuerySet and Manager are subscriptable without it).
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import django_stubs_ext
 from django.conf import settings
 from django.contrib import admin
 from django.urls import path, re_path
@@ -9,6 +10,9 @@ from django.urls import path, re_path
 from operations import dashboard, views
 from webkit.views import favicon
 
+# The admin classes are subscripted (ModelAdmin[Delivery]): the stubs' generics, before the
+# admin modules load.
+django_stubs_ext.monkeypatch()
 admin.autodiscover()
 
 urlpatterns = [

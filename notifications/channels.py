@@ -24,7 +24,6 @@ from notifications.failures import (
     smtp_error,
     twilio_error,
 )
-from notifications.smtp import BACKEND, DJANGO_SMTP_BACKEND
 from utils.cronlog import first_line
 
 if TYPE_CHECKING:
@@ -64,6 +63,8 @@ class EmailChannel:
     def _open(self, conversation: Conversation) -> Any:
         """The run's connection (kept for the whole run: a backend that opens its own connection
         closes it after every message, a new SMTP session per notice)."""
+        from notifications.smtp import BACKEND, DJANGO_SMTP_BACKEND  # smtplib, ssl: only to send
+
         self._tracked = settings.EMAIL_BACKEND in (DJANGO_SMTP_BACKEND, BACKEND)
         if self._tracked:
             timeout = min(settings.EMAIL_TIMEOUT, conversation.remaining())

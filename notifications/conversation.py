@@ -36,6 +36,45 @@ from types import TracebackType
 _active = threading.local()
 
 
+class _Watchdog:
+    """One thread for every send's deadline (a timer thread per message would cost a thread's
+    start and stop per message): it expires each armed conversation when its deadline comes."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._armed: dict[int, tuple[float, Conversation]] = {}
+        self._thread: threading.Thread | None = None
+
+    def arm(self, conversation: Conversation, at: float) -> None:
+        with self._wake:
+            self._armed[id(conversation)] = (at, conversation)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="send-watchdog", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def disarm(self, conversation: Conversation) -> None:
+        with self._wake:
+            self._armed.pop(id(conversation), None)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                if not self._armed:
+                    self._wake.wait()
+                    continue
+                key, (at, conversation) = min(self._armed.items(), key=lambda item: item[1][0])
+                left = at - time.monotonic()
+                if left > 0:
+                    self._wake.wait(left)
+                    continue
+                del self._armed[key]
+            conversation._expire()
+
+
+_watchdog = _Watchdog()
+
+
 class Phase(enum.IntEnum):
     CONNECTING = 0  # nothing of the message sent yet
     HANDING_OVER = 1  # the message is going out; a failure now means it was not all sent
@@ -53,22 +92,18 @@ class Conversation:
         self._hook = hand_over
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
         self._started = time.monotonic()
 
     def __enter__(self) -> Conversation:
         self._started = time.monotonic()
-        self._timer = threading.Timer(self.deadline, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        _watchdog.arm(self, self._started + self.deadline)
         _active.conversation = self
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        _watchdog.disarm(self)
         _active.conversation = None
 
     @property

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Sequence
+from email.mime.base import MIMEBase
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEText
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 
@@ -22,7 +24,7 @@ def render_email(
     context: dict[str, Any],
     *,
     cc: Iterable[str] = (),
-    attachments: Iterable[tuple[str, bytes | str, str]] = (),
+    attachments: Iterable[tuple[str, bytes | str, str] | MIMEBase] = (),
 ) -> EmailMultiAlternatives:
     """Build (not send) an email with a plain-text body and, when the template exists, HTML."""
     context = {**base_context(), **context}
@@ -36,6 +38,18 @@ def render_email(
     )
     with contextlib.suppress(TemplateDoesNotExist):
         message.attach_alternative(render_to_string(f"{template_prefix}.html", context), "text/html")
-    for filename, content, mimetype in attachments:
-        message.attach(filename, content, mimetype)
+    for attachment in attachments:
+        if isinstance(attachment, MIMEBase):
+            message.attach(attachment)
+        else:
+            message.attach(*attachment)
     return message
+
+
+def shared_part(filename: str, content: str, subtype: str) -> MIMEBase:
+    """A text attachment every copy of a notice carries alike (a report's CSV): one MIME part,
+    encoded once, which the SMTP backend also writes out once (``SharedPartsGenerator``)."""
+    part = SafeMIMEText(content, subtype, settings.DEFAULT_CHARSET)
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    part.serialized = {}  # type: ignore[attr-defined]  # linesep -> bytes, filled when first sent
+    return part

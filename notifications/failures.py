@@ -10,7 +10,6 @@ refused number). How far the send got is its ``Conversation``'s to say.
 
 from __future__ import annotations
 
-import smtplib
 from typing import TYPE_CHECKING
 
 from utils.cronlog import first_line
@@ -87,6 +86,8 @@ def reraise_refusal(exc: BaseException, conversation: Conversation) -> None:
 def smtp_error(exc: Exception, conversation: Conversation) -> DeliveryError:
     """An SMTP reply says what became of the message: 4xx temporary, 5xx permanent. Without a
     reply, it depends on how far the conversation got (in doubt after the end-of-data dot)."""
+    import smtplib  # here: it brings ssl, which a dry run never needs
+
     message = first_line(exc)
     replied = isinstance(exc, smtplib.SMTPResponseException)
     if conversation.written_whole and (conversation.expired or not replied):

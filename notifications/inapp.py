@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
 from notifications.models import Notification
+
+BATCH = 500  # rows per statement when many notifications are written at once
 
 if TYPE_CHECKING:
     from notifications.job import SendingJob
@@ -20,6 +24,35 @@ def upsert_notification(user_id: int, key: str, message: str, url: str = "") -> 
         defaults={"message": message, "url": url, "read": False},
     )
     return notification
+
+
+def upsert_notifications(key: str, messages: dict[int, str], url: str = "") -> int:
+    """``upsert_notification`` for many members at once (member id -> text): one query reads
+    their live notifications of ``key``, one per batch updates them, one per batch creates the
+    rest. Call inside a unit of work."""
+    if not messages:
+        return 0
+    now = timezone.now()
+    live = {
+        row.user_id: row
+        for row in Notification.objects.filter(key=key, dismissed=False, user_id__in=list(messages)).only(
+            "id", "user_id"
+        )
+    }
+    for user_id, row in live.items():
+        row.message, row.url, row.read, row.updated_at = messages[user_id], url, False, now
+    Notification.objects.bulk_update(
+        live.values(), ["message", "url", "read", "updated_at"], batch_size=BATCH
+    )
+    Notification.objects.bulk_create(
+        [
+            Notification(user_id=pk, key=key, message=text, url=url)
+            for pk, text in messages.items()
+            if pk not in live
+        ],
+        batch_size=BATCH,
+    )
+    return len(messages)
 
 
 def dismiss_notifications(
@@ -37,7 +70,8 @@ def sync_notifications(job: SendingJob, key: str, url: str, wanted: dict[int, tu
 
     A notification is rewritten (and unread again) only when its text changes; members no
     longer in ``wanted`` have theirs dismissed; nothing is ever stacked. One query to read, one
-    fenced unit of work to write; a dry run only says what it would do.
+    fenced unit of work to write (a few statements, however many members); a dry run only says
+    what it would do.
     """
     live = dict(Notification.objects.filter(key=key, dismissed=False).values_list("user_id", "message"))
     changed = {pk: entry for pk, entry in wanted.items() if live.get(pk) != entry[1]}
@@ -54,8 +88,7 @@ def sync_notifications(job: SendingJob, key: str, url: str, wanted: dict[int, tu
     if not changed and not finished:
         return
     with job.unit_of_work():
-        for pk, (_name, message) in changed.items():
-            upsert_notification(pk, key, message, url)
+        upsert_notifications(key, {pk: message for pk, (_name, message) in changed.items()}, url)
         dismissed = dismiss_notifications(key, user_ids=finished) if finished else 0
     for _pk, (name, message) in changed.items():
         job.log("info", f"In-app notification of {name}: {message}", min_verbosity=2)

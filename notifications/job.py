@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from collections import Counter
 
+    from utils.locking import Lease
     from utils.models import CronJobRun
 
 
@@ -26,6 +27,11 @@ class SendingJob(Protocol):
     @property
     def run(self) -> CronJobRun | None:
         """The run the ledger rows point at; None while not running (a dry run)."""
+
+    @property
+    def lease(self) -> Lease | None:
+        """The lease the job's writes are fenced by (a unit of work, or one fenced statement:
+        ``CronJobLock.objects.fence``); None for a job that holds no lock."""
 
     @property
     def dry_run(self) -> bool:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail.message import make_msgid
-from django.db import connections
+from django.db import connections, router
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -33,6 +33,8 @@ from utils.cronlog import redact
 from utils.errors import DATABASE_ERRORS
 
 if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
     from notifications.job import SendingJob
     from utils.models import CronJobRun
 
@@ -66,13 +68,50 @@ class Ledger:
             **claim_values(),
             **fields,
         }
+        message_id = new_message_id() if channel == EMAIL else ""
+        fresh = self._insert_fenced(key, {**values, "message_id": message_id})
+        if fresh is not None:
+            return fresh
         with self.job.unit_of_work():
             delivery, created = Delivery.objects.select_related("run").get_or_create(
-                **key, defaults={**values, "message_id": new_message_id() if channel == EMAIL else ""}
+                **key, defaults={**values, "message_id": message_id}
             )
             if created:
                 return delivery
             return self._take_over(notice, channel, delivery, values)
+
+    def _insert_fenced(self, key: dict[str, Any], values: dict[str, Any]) -> Delivery | None:
+        """A new row, claimed in one fenced statement; None when the row exists, the lease is
+        lost or the backend has no such statement (``claim`` then takes its unit-of-work path,
+        which says which)."""
+        self.job.checkpoint()  # no claim after a stop, as in a unit of work
+        fence = fence_of(self.job)
+        if fence is None:
+            return None
+        delivery = Delivery(**key, **values, created_at=timezone.now())
+        connection = connections[router.db_for_write(Delivery)]
+        columns, params = [], []
+        for field in Delivery._meta.concrete_fields:
+            if not field.primary_key:
+                columns.append(connection.ops.quote_name(field.column))
+                params.append(field.get_db_prep_save(getattr(delivery, field.attname), connection))
+        unique = [field.column for field in Delivery._meta.concrete_fields if field.name in key]
+        conflict = ", ".join(connection.ops.quote_name(column) for column in unique)
+        sql = (
+            f"INSERT INTO {Delivery._meta.db_table} ({', '.join(columns)}) "
+            f"SELECT {', '.join(_placeholders(connection))} WHERE {fence[0]} "
+            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING id"
+        )
+        if _may_commit_lazily(connection, values["status"]):
+            sql = f"SET LOCAL synchronous_commit = off; {sql}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *fence[1]])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        delivery.pk = row[0]
+        delivery._state.adding = False
+        return delivery
 
     def _key(self, notice: Notice, channel: str) -> dict[str, Any]:
         job = self.job
@@ -174,19 +213,58 @@ def _apply(delivery: Delivery, values: dict[str, Any]) -> None:
             setattr(delivery, field, values[field])
 
 
+def fence_of(job: SendingJob) -> tuple[str, list[str]] | None:
+    """The condition that fences one statement by the job's lease (``CronJobLock.objects.fence``);
+    None where a unit of work must do it."""
+    from utils.models import CronJobLock
+
+    return CronJobLock.objects.fence(job.lease)
+
+
+def _may_commit_lazily(connection: BaseDatabaseWrapper, status: str) -> bool:
+    """Whether a new claim may commit without waiting for its WAL to reach the disk.
+
+    A pending claim promises nothing yet: nothing is sent before the hand-over, whose commit
+    waits for the disk and so makes the claim durable first (PostgreSQL flushes its log in
+    order). Should the database server crash before, the claim is gone and nothing was sent;
+    the next run claims it anew. A claim that is itself an outcome (an SMS deferred or dropped
+    for quiet hours) waits for the disk like any other write. The claim's own statement, run in
+    autocommit (one implicit transaction), is all SET LOCAL touches.
+    """
+    return connection.vendor == "postgresql" and status == Status.PENDING and not connection.in_atomic_block
+
+
+def _placeholders(connection: BaseDatabaseWrapper) -> list[str]:
+    """One placeholder per column of a new Delivery row; typed on PostgreSQL, where the values
+    of an INSERT ... SELECT are not typed by the columns they go to."""
+    fields = [field for field in Delivery._meta.concrete_fields if not field.primary_key]
+    if connection.vendor != "postgresql":
+        return ["%s"] * len(fields)
+    return [f"CAST(%s AS {field.db_type(connection)})" for field in fields]
+
+
 # --- A claimed row while it is sent (each write matches this run's claim) ---------------------
 def _claimed(delivery: Delivery) -> QuerySet[Delivery]:
     return Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token)
 
 
-def record_handover(delivery: Delivery) -> bool:
-    """The message is about to go out to its provider; False if the row is no longer this run's."""
+def record_handover(delivery: Delivery, fence: tuple[str, list[str]] | None = None) -> bool:
+    """The message is about to go out to its provider; False if the row is no longer this run's
+    (or, with ``fence``, if the statement's fence fails: the lease is lost)."""
     now = timezone.now()
-    handed = (
-        _claimed(delivery)
-        .filter(status=Status.PENDING)
-        .update(attempts=F("attempts") + 1, last_attempt_at=now, handed_over_at=now)
-    )
+    if fence is not None:  # one plain statement: the ORM's update() costs more than its commit
+        connection = connections[router.db_for_write(Delivery)]
+        when = connection.ops.adapt_datetimefield_value(now)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Delivery._meta.db_table} SET attempts = attempts + 1, last_attempt_at = %s, "
+                f"handed_over_at = %s WHERE id = %s AND claim_token = %s AND status = %s AND {fence[0]}",
+                [when, when, delivery.pk, delivery.claim_token, Status.PENDING, *fence[1]],
+            )
+            handed = cursor.rowcount
+    else:
+        claimed = _claimed(delivery).filter(status=Status.PENDING)
+        handed = claimed.update(attempts=F("attempts") + 1, last_attempt_at=now, handed_over_at=now)
     if handed:
         delivery.last_attempt_at = delivery.handed_over_at = now
     return bool(handed)
@@ -215,14 +293,24 @@ def record_sent(pk: int, message_id: str) -> None:
     """Mark a delivery sent. The message is out: if the database connection broke meanwhile,
     record it on a new connection before letting the error end the run (exit 75), so the next
     run doesn't send it again."""
-    mark = Delivery.objects.filter(pk=pk)
-    values = {"status": Status.SENT, "error": "", "message_id": message_id}
     try:
-        mark.update(sent_at=timezone.now(), **values)
+        _mark_sent(pk, message_id)
     except DATABASE_ERRORS:  # InterfaceError too: a connection that broke earlier
         connections["default"].close()
-        mark.update(sent_at=timezone.now(), **values)
+        _mark_sent(pk, message_id)
         raise
+
+
+def _mark_sent(pk: int, message_id: str) -> None:
+    """One plain statement (the ORM's update() costs more than its commit)."""
+    connection = connections[router.db_for_write(Delivery)]
+    when = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Delivery._meta.db_table} SET status = %s, error = '', message_id = %s, sent_at = %s "
+            "WHERE id = %s",
+            [Status.SENT, message_id, when, pk],
+        )
 
 
 def _stored(error: str) -> str:

@@ -27,6 +27,7 @@ from notifications.conversation import Conversation
 from notifications.failures import DeliveryError
 from notifications.ledger import (
     IN_DOUBT_PHRASE,
+    fence_of,
     record_error,
     record_failed,
     record_handover,
@@ -133,7 +134,14 @@ class Dispatcher:
                 self._pause(self._backoff(notice, channel, err, tries))
 
     def _hand_over(self, delivery: Delivery) -> None:
-        """Record the attempt as the message goes out: fenced by the lease, and only on our claim."""
+        """Record the attempt as the message goes out: fenced by the lease, and only on our claim.
+
+        One fenced statement; when it writes nothing (the lease or the claim is lost) the
+        unit of work says which."""
+        self.job.checkpoint()
+        fence = fence_of(self.job)
+        if fence is not None and record_handover(delivery, fence):
+            return
         with self.job.unit_of_work():
             if not record_handover(delivery):
                 raise ClaimLost(delivery.pk)

@@ -10,9 +10,14 @@ so. Every read and write also hands the current socket to the conversation's wat
 from __future__ import annotations
 
 import smtplib
-from typing import TYPE_CHECKING
+from email.generator import BytesGenerator
+from email.message import Message
+from io import BytesIO
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.mail.backends import smtp
+from django.core.mail.message import sanitize_address
 
 from notifications.conversation import current
 
@@ -64,9 +69,44 @@ class ConversationSMTPSSL(ConversationSMTP, smtplib.SMTP_SSL):
     pass
 
 
+class SharedPartsGenerator(BytesGenerator):
+    """Writes a part marked by ``notifications.email.shared_part`` (the same object in every copy
+    of a notice: a report's CSV) from the bytes it gave the first time, not line by line again."""
+
+    def flatten(self, msg: Message, unixfrom: bool = False, linesep: str | None = None) -> None:
+        serialized: dict[str | None, bytes] | None = getattr(msg, "serialized", None)
+        if serialized is None or unixfrom:
+            super().flatten(msg, unixfrom, linesep)
+            return
+        if linesep not in serialized:
+            buffer = BytesIO()
+            mangle = self._mangle_from_  # type: ignore[attr-defined]  # the generator's own settings
+            BytesGenerator(buffer, mangle, self.maxheaderlen, policy=self.policy).flatten(msg, False, linesep)
+            serialized[linesep] = buffer.getvalue()
+        self._fp.write(serialized[linesep])  # type: ignore[attr-defined]  # where flatten() writes
+
+
 class EmailBackend(smtp.EmailBackend):
     """The configured SMTP backend (``EMAIL_URL``), speaking through ``ConversationSMTP``."""
 
     @property
     def connection_class(self) -> type[smtplib.SMTP]:
         return ConversationSMTPSSL if self.use_ssl else ConversationSMTP
+
+    def _send(self, email_message: Any) -> bool:
+        """Django's, but the message is written by ``SharedPartsGenerator``."""
+        if not email_message.recipients():
+            return False
+        encoding = email_message.encoding or settings.DEFAULT_CHARSET
+        from_email = sanitize_address(email_message.from_email, encoding)
+        recipients = [sanitize_address(address, encoding) for address in email_message.recipients()]
+        buffer = BytesIO()
+        SharedPartsGenerator(buffer, mangle_from_=False).flatten(email_message.message(), linesep="\r\n")
+        try:
+            assert self.connection is not None
+            self.connection.sendmail(from_email, recipients, buffer.getvalue())
+        except smtplib.SMTPException:
+            if not self.fail_silently:
+                raise
+            return False
+        return True

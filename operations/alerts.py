@@ -60,6 +60,7 @@ class AlertSender:
     resend = False
     send_in_doubt = False  # an alert in doubt is resolved in the admin, like any notice
     lock_acquired = False  # sent without the job's lock: a pending alert row is taken over only when stale
+    lease = None  # no fence: an alert writes only the ledger
 
     def __init__(
         self,

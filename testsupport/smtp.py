@@ -81,6 +81,7 @@ class SMTPServer:
         self.port = free_port()
         self.messages: list[ReceivedMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.raw: list[bytes] = []  # each accepted message as it came (the benchmark resends them)
         self.refuse = list(refuse or [])
         self.reject_recipients: set[str] = set()
         self.hold_after = hold_after
@@ -115,6 +116,7 @@ class SMTPServer:
             message = email.message_from_bytes(envelope.content, policy=_RECEIVED)
             self.messages.append(message)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.raw.append(envelope.original_content or envelope.content)
         reply = "250 Message accepted for delivery"
         if stall:
             return await self._stall(smtp, reply)
@@ -157,6 +159,16 @@ class SMTPServer:
     def stop(self) -> None:
         self._release.set()
         self.controller.stop()
+
+    def take(self) -> list[tuple[str, list[str], bytes]]:
+        """Every message accepted so far as (sender, recipients, bytes), forgetting them all."""
+        with self._lock:
+            pairs = zip(self.envelopes, self.raw, strict=True)
+            taken = [(sender, rcpts, raw) for (sender, rcpts), raw in pairs]
+            self.messages.clear()
+            self.envelopes.clear()
+            self.raw.clear()
+        return taken
 
     def recipients(self) -> list[str]:
         return sorted(addr for _, rcpts in self.envelopes for addr in rcpts)

@@ -159,6 +159,28 @@ class CronJobLockManager(models.Manager["CronJobLock"]):
             renewed: int = cursor.rowcount
         return renewed == 1
 
+    def fence(self, lease: Lease | None) -> tuple[str, list[str]] | None:
+        """A condition that fences one statement by ``lease``, as a unit of work would, and its
+        parameters; None on a backend that has none (MySQL: use a unit of work).
+
+        True only while the lease is live ("live" judged when the row is reached, like renew),
+        and on PostgreSQL it holds the lock row (FOR SHARE) until the statement commits, so
+        nobody can take the lock over, renew or release it half-way; SQLite runs one writing
+        statement at a time. ``lease`` None (a run without a lock): no condition ("1 = 1").
+        The lease is not renewed: the heartbeat does that.
+        """
+        vendor = connections[router.db_for_write(self.model)].vendor
+        if vendor not in ("postgresql", "sqlite"):
+            return None
+        if lease is None:
+            return "1 = 1", []
+        share = " FOR SHARE" if vendor == "postgresql" else ""
+        sql = (
+            f"EXISTS (SELECT 1 FROM {self.model._meta.db_table} WHERE job_name = %s AND token = %s "
+            f"AND expires_at > {_NOW[vendor]}{share})"
+        )
+        return sql, [lease.job_name, lease.token]
+
     def release(self, lease: Lease) -> bool:
         """Delete the lock if this lease still owns it; never touches another holder's row."""
         # One plain statement: the ORM's delete() would build a collector for nothing here.

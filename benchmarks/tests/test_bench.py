@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,8 @@ def test_the_benchmark_writes_every_figure(tmp_path: Path) -> None:
             "3",
             "--lock-iterations",
             "30",
+            "--send-rounds",
+            "2",
             "--output",
             str(output),
         ],
@@ -44,16 +47,30 @@ def test_the_benchmark_writes_every_figure(tmp_path: Path) -> None:
     report = output.read_text()
     for heading in (
         "## Goals",
-        "## The six commands at each scale",
+        "## Cost per message sent",
+        "## The seven commands at each scale",
         "## Start-up cost",
         "## Lock cost",
         "## Contention",
     ):
         assert heading in report
     assert "| 3 processes × 3 rounds: exactly one run per round | {1: 3} | ✅ |" in report
-    assert report.count("| 2 | 150 |") == 6  # scale 2: 150 members, one row per command
+    assert report.count("| 2 | 150 |") == 7  # scale 2: 150 members, one row per command
     chart = (tmp_path / "benchmarks" / "time-vs-scale.svg").read_text()
-    assert chart.startswith("<svg") and chart.count("<polyline") == 6
+    assert chart.startswith("<svg") and chart.count("<polyline") == 7
+    # Every sending job at each scale against the floor measured beside it, and a ratio each.
+    for scale in (1, 2):
+        assert (
+            len(
+                re.findall(rf"^\| {scale} \| `\w+` \| [\d,]+ \| .* \| \d+\.\d\d× \| [✅❌] \|$", report, re.M)
+            )
+            == 7
+        )
+    assert len(re.findall(r"start-up CPU within 1.3× a minimal Django process \| \d\.\d\d× \|", report)) == 7
+    per_message = (tmp_path / "benchmarks" / "cost-per-message.svg").read_text()
+    assert (
+        per_message.count("<polyline") == 8 and 'stroke-dasharray="6 4"' in per_message
+    )  # 7 jobs + the floor
 
 
 def test_the_chart_places_points_on_a_log_scale() -> None:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q
 
 from duty_roster.models import DutyAssignment
+from instructors.late_sprs import FINAL_LEVEL, cc_members, leaders_by_role, overdue_reports
 from instructors.models import InstructionReport
 from logsheet.models import CREW_ROLES, Airfield, Flight, Glider, Logsheet, Towplane
 from maintenance.models import AircraftMeister, MaintenanceDeadline, MaintenanceIssue
@@ -300,6 +301,39 @@ def test_scale_2_doubles_everything_with_distinct_fields_aircraft_and_members() 
     assert DutyAssignment.objects.operating().filter(date=TOMORROW).count() == 2
     assert DutyAssignment.objects.unconfirmed_ad_hoc().filter(date=TOMORROW).count() == 2
     assert MaintenanceIssue.objects.grounding().count() == 2
+
+
+def test_a_scaled_club_has_one_board_and_sections_of_crews() -> None:
+    """Scale multiplies members, flying and crews, not the club's offices: at scale 3 one board of
+    7, one chief instructor and one member manager (the first section's), and three sections'
+    worth of instructors, duty officers and treasurers of the sections' accounts."""
+    seed("--scale", "3")
+    roles = {role: Member.objects.with_role(role).count() for role in Member.ROLE_FIELDS}
+    assert roles == {
+        "instructor": 24,
+        "towpilot": 18,
+        "duty_officer": 30,
+        "assistant_duty_officer": 30,
+        "treasurer": 3,
+        "member_manager": 1,
+        "director": 7,
+        "chief_instructor": 1,
+        "maintenance_team": 12,
+    }
+    assert set(Member.objects.filter(director=True).values_list("username", flat=True)) == set(
+        Member.objects.filter(director=True, username__regex=r"^[a-z]+\.[a-z]+$").values_list(
+            "username", flat=True
+        )
+    )  # all of the first section (usernames first.last; first.last.2 in the second, ...)
+    # Every instructor of every section still has a supervisor in their own section.
+    assert not Member.objects.filter(instructor=True, supervisor=None).exists()
+    assert len(overdue_sprs()) == 3 and len(duty_delinquents()) == 3 * 19
+    # A FINAL-level SPR reminder copies the instructor's supervisor and the club's leaders: the
+    # club's leaders: under ten people in every section, not every leader of every section.
+    leaders = leaders_by_role()
+    overdue = overdue_reports(TODAY)
+    assert [item.highest_level for item in overdue] == [FINAL_LEVEL] * 3
+    assert max(len(cc_members(item, leaders)) for item in overdue) <= 10
 
 
 def test_today_defaults_to_the_club_day() -> None:

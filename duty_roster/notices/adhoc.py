@@ -11,7 +11,7 @@ from django.utils.dateformat import format as format_date
 
 from notifications.delivery import Notice, Outbox, member_key
 from notifications.email import render_email
-from notifications.inapp import upsert_notification
+from notifications.inapp import upsert_notifications
 from notifications.models import Notification
 
 if TYPE_CHECKING:
@@ -47,11 +47,7 @@ def in_app_message(day: datetime.date, person: MemberToTell) -> str:
 
 def notify_in_app(day: datetime.date, people: Iterable[MemberToTell]) -> int:
     """One live notification per member under the day's key. Call inside a unit of work."""
-    count = 0
-    for person in people:
-        upsert_notification(person.member.pk, in_app_key(day), in_app_message(day, person))
-        count += 1
-    return count
+    return upsert_notifications(in_app_key(day), {p.member.pk: in_app_message(day, p) for p in people})
 
 
 def ad_hoc_expired_email(day: datetime.date, person: MemberToTell) -> EmailMultiAlternatives:

@@ -27,9 +27,11 @@ from duty_roster.delinquency import (
     save_report_csv,
 )
 from notifications.delivery import Notice, Outbox, member_key, slack_notice
-from notifications.email import render_email
+from notifications.email import render_email, shared_part
 
 if TYPE_CHECKING:
+    from email.mime.base import MIMEBase
+
     from django.core.mail import EmailMultiAlternatives
 
     from duty_roster.delinquency import DelinquencyReport
@@ -71,7 +73,10 @@ def delinquency_report_email(
     listing: RenderedList,
     csv_url: str | None,
     attachment: Attachment,
+    csv_part: MIMEBase | None = None,
 ) -> EmailMultiAlternatives:
+    """One recipient's copy; ``csv_part``: the attachment as the MIME part all the copies share
+    (``shared_part``: encoded and written once), else made from ``attachment``."""
     return render_email(
         TEMPLATE,
         to=[recipient.email],
@@ -84,7 +89,7 @@ def delinquency_report_email(
             "csv_url": csv_url,
             "csv_name": attachment[0],
         },
-        attachments=[attachment],
+        attachments=[csv_part if csv_part is not None else attachment],
     )
 
 
@@ -123,8 +128,9 @@ def send_report(job: SendingJob, report: DelinquencyReport) -> None:
             job.log_warning("No active board member or duty officer has an email address")
         listing = render_list(report)
         attachment, csv_url = csv_for_readers(job, outbox, report, probes(kind, month, recipients))
+        csv_part = shared_part(attachment[0], attachment[1], "csv")  # one part in every copy
         for member in recipients:
-            email = delinquency_report_email(member, report, listing, csv_url, attachment)
+            email = delinquency_report_email(member, report, listing, csv_url, attachment, csv_part)
             outbox.deliver(Notice(kind, member_key(member.pk), member.full_name, email, day=month))
         outbox.deliver(slack_notice(kind, delinquency_slack_text(report, csv_url), day=month))
 
