@@ -34,6 +34,8 @@ Status = CronJobRun.Status
 StatsModel = TypeVar("StatsModel", CronJobHourlyStats, CronJobDailyStats)
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
+# A run as the tallies read it: job name, started at, status, duration in seconds, summary.
+RunRow = tuple[str, datetime.datetime, str, float | None, dict[str, Any]]
 WORKED = {Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.INTERRUPTED}
 STAT_FIELDS = [
     "runs",
@@ -111,17 +113,23 @@ class Tallies:
     hours: list[Tally]
 
 
-def tally(start: datetime.datetime, end: datetime.datetime, whole_day: bool) -> Tallies:
-    """Every job's runs that started in [start, end), per job and per job and hour.
-
-    One query, read in order of job and start; memory holds one job's runs at a time.
-    """
-    rows = (
+def _runs_in_order(start: datetime.datetime, end: datetime.datetime) -> Iterator[RunRow]:
+    """(job, started, status, duration, summary) of the runs that started in [start, end), in
+    order of job and start, streamed so that one job's runs at a time are in memory."""
+    return (
         CronJobRun.objects.filter(started_at__gte=start, started_at__lt=end)
         .order_by("job_name", "started_at")
         .values_list("job_name", "started_at", "status", "duration_seconds", "summary")
         .iterator(chunk_size=500)
     )
+
+
+def tally(start: datetime.datetime, end: datetime.datetime, whole_day: bool) -> Tallies:
+    """Every job's runs that started in [start, end), per job and per job and hour.
+
+    One query, read in order of job and start; memory holds one job's runs at a time.
+    """
+    rows = _runs_in_order(start, end)
     days: list[Tally] = []
     hours: list[Tally] = []
     for job_name, runs in groupby(rows, key=itemgetter(0)):
@@ -144,12 +152,7 @@ def tally_days(start: datetime.datetime, end: datetime.datetime) -> list[Tally]:
     What the dashboard draws for the days not rolled up yet (today, so far): the same sums as
     a daily row, read in order of job and start, one job's runs in memory at a time.
     """
-    rows = (
-        CronJobRun.objects.filter(started_at__gte=start, started_at__lt=end)
-        .order_by("job_name", "started_at")
-        .values_list("job_name", "started_at", "status", "duration_seconds", "summary")
-        .iterator(chunk_size=500)
-    )
+    rows = _runs_in_order(start, end)
     tallies: list[Tally] = []
     for job_name, runs in groupby(rows, key=itemgetter(0)):
         by_day: dict[datetime.date, Tally] = {}

@@ -13,32 +13,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from operations import health
-from testsupport.commands import CommandResult, run_command
+from operations.tests.pinned import at, demo_at, demo_json, status_at
+from testsupport.commands import run_command
 from utils.exitcodes import ExitCode
 from utils.models import CronJobRun
 from utils.registry import JobSpec, job_specs
 
 pytestmark = pytest.mark.django_db
 UTC = datetime.UTC
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
-    return datetime.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
-
-
-def demo_at(moment: datetime.datetime, *args: str) -> CommandResult:
-    with time_machine.travel(moment):
-        return run_command("test_cronjob", "--units=1", "--unit-seconds=0", *args)
-
-
-def status_at(moment: datetime.datetime, *args: str) -> CommandResult:
-    with time_machine.travel(moment, tick=False):
-        return run_command("cron_status", *args)
-
-
-def demo_json(moment: datetime.datetime) -> dict[str, Any]:
-    [job] = json.loads(status_at(moment, "--json", "test_cronjob").out)
-    return job
 
 
 # --- The rules, on plain values ----------------------------------------------------------------

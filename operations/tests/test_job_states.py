@@ -14,7 +14,7 @@ import time_machine
 
 from operations.models import KnownJob
 from operations.states import JobState
-from testsupport.commands import CommandResult, run_command
+from operations.tests.pinned import at, demo_at, demo_json, status_at
 from testsupport.databases import ScratchDatabase, manage_env, run_manage
 from testsupport.smtp import SMTPServer
 from utils.exitcodes import ExitCode
@@ -22,25 +22,6 @@ from utils.registry import scheduled_jobs
 
 UTC = datetime.UTC
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "monitoring.md"
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
-    return datetime.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
-
-
-def demo_at(moment: datetime.datetime, *args: str) -> CommandResult:
-    with time_machine.travel(moment):
-        return run_command("test_cronjob", "--units=1", "--unit-seconds=0", *args)
-
-
-def status_at(moment: datetime.datetime, *args: str) -> CommandResult:
-    with time_machine.travel(moment, tick=False):
-        return run_command("cron_status", *args)
-
-
-def demo_json(moment: datetime.datetime) -> dict[str, Any]:
-    [job] = json.loads(status_at(moment, "--json", "test_cronjob").out)
-    return job
 
 
 def test_each_state_has_its_check_exit_and_whether_it_alerts() -> None:
