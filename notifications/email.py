@@ -46,10 +46,18 @@ def render_email(
     return message
 
 
-def shared_part(filename: str, content: str, subtype: str) -> MIMEBase:
+class SharedPart(SafeMIMEText):
+    """A MIME part that keeps its bytes once written: ``serialized`` maps a line separator to
+    them, filled by ``notifications.smtp.SharedPartsGenerator`` the first time it writes it."""
+
+    def __init__(self, content: str, subtype: str, charset: str) -> None:
+        super().__init__(content, subtype, charset)
+        self.serialized: dict[str | None, bytes] = {}
+
+
+def shared_part(filename: str, content: str, subtype: str) -> SharedPart:
     """A text attachment every copy of a notice carries alike (a report's CSV): one MIME part,
     encoded once, which the SMTP backend also writes out once (``SharedPartsGenerator``)."""
-    part = SafeMIMEText(content, subtype, settings.DEFAULT_CHARSET)
+    part = SharedPart(content, subtype, settings.DEFAULT_CHARSET)
     part.add_header("Content-Disposition", "attachment", filename=filename)
-    part.serialized = {}  # type: ignore[attr-defined]  # linesep -> bytes, filled when first sent
     return part
