@@ -9,6 +9,7 @@ so. Every read and write also hands the current socket to the conversation's wat
 
 from __future__ import annotations
 
+import functools
 import smtplib
 from email.generator import BytesGenerator
 from email.message import Message
@@ -86,6 +87,14 @@ class SharedPartsGenerator(BytesGenerator):
         self._fp.write(serialized[linesep])  # type: ignore[attr-defined]  # where flatten() writes
 
 
+@functools.lru_cache(maxsize=4096)
+def _sanitized(address: str, encoding: str) -> str:
+    """Django's ``sanitize_address``, parsed once per address in a process: a run sends from one
+    address and copies the same people in many notices. (A bad address raises every time: an
+    exception is not cached.)"""
+    return sanitize_address(address, encoding)
+
+
 class EmailBackend(smtp.EmailBackend):
     """The configured SMTP backend (``EMAIL_URL``), speaking through ``ConversationSMTP``."""
 
@@ -98,8 +107,8 @@ class EmailBackend(smtp.EmailBackend):
         if not email_message.recipients():
             return False
         encoding = email_message.encoding or settings.DEFAULT_CHARSET
-        from_email = sanitize_address(email_message.from_email, encoding)
-        recipients = [sanitize_address(address, encoding) for address in email_message.recipients()]
+        from_email = _sanitized(email_message.from_email, encoding)
+        recipients = [_sanitized(address, encoding) for address in email_message.recipients()]
         buffer = BytesIO()
         SharedPartsGenerator(buffer, mangle_from_=False).flatten(email_message.message(), linesep="\r\n")
         try:
