@@ -21,9 +21,12 @@ from django.core.mail.backends import smtp
 from django.core.mail.message import sanitize_address
 
 from notifications.conversation import current
+from notifications.email import SharedPart
 
 if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer
+    from email.policy import Policy
+
+    from _typeshed import ReadableBuffer, SupportsWrite
 
 DJANGO_SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 BACKEND = "notifications.smtp.EmailBackend"
@@ -71,20 +74,30 @@ class ConversationSMTPSSL(ConversationSMTP, smtplib.SMTP_SSL):
 
 
 class SharedPartsGenerator(BytesGenerator):
-    """Writes a part marked by ``notifications.email.shared_part`` (the same object in every copy
-    of a notice: a report's CSV) from the bytes it gave the first time, not line by line again."""
+    """Writes a ``SharedPart`` (the same object in every copy of a notice: a report's CSV) from
+    the bytes it gave the first time, not line by line again."""
+
+    def __init__(
+        self,
+        outfp: SupportsWrite[bytes],
+        mangle_from_: bool | None = None,
+        maxheaderlen: int | None = None,
+        *,
+        policy: Policy[Any] | None = None,
+    ) -> None:
+        super().__init__(outfp, mangle_from_, maxheaderlen, policy=policy)
+        self._out, self._mangle = outfp, mangle_from_  # to write a part's kept bytes, and make them
 
     def flatten(self, msg: Message, unixfrom: bool = False, linesep: str | None = None) -> None:
-        serialized: dict[str | None, bytes] | None = getattr(msg, "serialized", None)
-        if serialized is None or unixfrom:
+        if not isinstance(msg, SharedPart) or unixfrom:
             super().flatten(msg, unixfrom, linesep)
             return
-        if linesep not in serialized:
+        if linesep not in msg.serialized:
             buffer = BytesIO()
-            mangle = self._mangle_from_  # type: ignore[attr-defined]  # the generator's own settings
-            BytesGenerator(buffer, mangle, self.maxheaderlen, policy=self.policy).flatten(msg, False, linesep)
-            serialized[linesep] = buffer.getvalue()
-        self._fp.write(serialized[linesep])  # type: ignore[attr-defined]  # where flatten() writes
+            generator = BytesGenerator(buffer, self._mangle, self.maxheaderlen, policy=self.policy)
+            generator.flatten(msg, False, linesep)
+            msg.serialized[linesep] = buffer.getvalue()
+        self._out.write(msg.serialized[linesep])
 
 
 @functools.lru_cache(maxsize=4096)
